@@ -1,0 +1,615 @@
+package mock_test
+
+import (
+	"context"
+	"errors"
+	"slices"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/benbjohnson/clock"
+
+	"github.com/tokenkeeper/tokenkeeper/accesstoken"
+	"github.com/tokenkeeper/tokenkeeper/mock"
+	"github.com/tokenkeeper/tokenkeeper/signaling"
+)
+
+// sigT0 is the fixtures' start time.
+var sigT0 = time.Date(2026, 11, 25, 10, 0, 0, 0, time.UTC)
+
+const sigUser = "bot-42"
+
+// sigFixture is a fake Signaling on a clock.Mock with recording callbacks.
+type sigFixture struct {
+	t    *testing.T
+	clk  *clock.Mock
+	sig  *mock.Signaling
+	salt uint32
+
+	mu    sync.Mutex
+	warns []string
+	links []signaling.LinkStateEvent
+}
+
+func newSigFixture(t *testing.T, cfg mock.SignalingConfig) *sigFixture {
+	t.Helper()
+	clk := clock.NewMock()
+	clk.Set(sigT0)
+	cfg.Clock = clk
+	if cfg.UserID == "" {
+		cfg.UserID = sigUser
+	}
+	f := &sigFixture{t: t, clk: clk, sig: mock.NewSignaling(cfg)}
+	f.sig.OnWillExpire(func(ch string) {
+		f.mu.Lock()
+		defer f.mu.Unlock()
+		f.warns = append(f.warns, ch)
+	})
+	f.sig.OnLinkState(func(e signaling.LinkStateEvent) {
+		f.mu.Lock()
+		defer f.mu.Unlock()
+		f.links = append(f.links, e)
+	})
+	return f
+}
+
+// sigMint builds a 007 token issued at issued; it fails the test on error.
+func sigMint(t *testing.T, appID, cert string, issued time.Time, ttl, salt uint32, svcs ...accesstoken.Service) string {
+	t.Helper()
+	tok, err := accesstoken.Build(accesstoken.Params{AppID: appID, Certificate: cert,
+		IssueTs: uint32(issued.Unix()), Expire: ttl, Salt: salt, Services: svcs})
+	if err != nil {
+		t.Fatalf("accesstoken.Build: %v", err)
+	}
+	return tok
+}
+
+// mint builds a token with the default credentials, issued now, with a
+// fresh salt so that no two minted tokens are equal.
+func (f *sigFixture) mint(ttl uint32, svcs ...accesstoken.Service) string {
+	f.t.Helper()
+	f.salt++
+	return sigMint(f.t, mock.DefaultAppID, mock.DefaultCertificate, f.clk.Now(), ttl, f.salt, svcs...)
+}
+
+func (f *sigFixture) rtm(ttl uint32) string {
+	f.t.Helper()
+	return f.mint(ttl, accesstoken.RTMService(sigUser, ttl))
+}
+
+func (f *sigFixture) rtc(channel string, ttl uint32) string {
+	f.t.Helper()
+	return f.mint(ttl, accesstoken.RTCService(channel, sigUser, accesstoken.RolePublisher, ttl))
+}
+
+// login logs in with a fresh RTM token of ttl seconds and drops the events.
+func (f *sigFixture) login(ttl uint32) string {
+	f.t.Helper()
+	tok := f.rtm(ttl)
+	if err := f.sig.Login(context.Background(), tok); err != nil {
+		f.t.Fatalf("Login: %v", err)
+	}
+	f.takeLinks()
+	return tok
+}
+
+func (f *sigFixture) join(channel string, ttl uint32) string {
+	f.t.Helper()
+	tok := f.rtc(channel, ttl)
+	if err := f.sig.JoinStream(context.Background(), channel, tok); err != nil {
+		f.t.Fatalf("JoinStream(%q): %v", channel, err)
+	}
+	return tok
+}
+
+// at sets the clock to sigT0+d and runs Tick; it returns how many signals fired.
+func (f *sigFixture) at(d time.Duration) int {
+	f.clk.Set(sigT0.Add(d))
+	return f.sig.Tick()
+}
+
+func (f *sigFixture) takeWarns() []string {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	w := f.warns
+	f.warns = nil
+	return w
+}
+
+func (f *sigFixture) takeLinks() []signaling.LinkStateEvent {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	l := f.links
+	f.links = nil
+	return l
+}
+
+func (f *sigFixture) lastEntry() mock.Entry {
+	tl := f.sig.Timeline()
+	if len(tl) == 0 {
+		f.t.Fatal("timeline is empty")
+	}
+	return tl[len(tl)-1]
+}
+
+// sigWantCode fails unless err is a *signaling.Error with code want.
+func sigWantCode(t *testing.T, err error, want signaling.ErrorCode) {
+	t.Helper()
+	var se *signaling.Error
+	if !errors.As(err, &se) {
+		t.Fatalf("err = %v, want *signaling.Error %v", err, want)
+	}
+	if se.Code != want || !errors.Is(err, &signaling.Error{Code: want}) {
+		t.Fatalf("code = %v, want %v (err %v)", se.Code, want, err)
+	}
+}
+
+// sigEvent is the comparable part of a LinkStateEvent.
+func sigEvent(e signaling.LinkStateEvent) string {
+	return e.String() + " resumed=" + map[bool]string{true: "yes", false: "no"}[e.IsResumed]
+}
+
+func sigWantEvents(t *testing.T, got []signaling.LinkStateEvent, want ...signaling.LinkStateEvent) {
+	t.Helper()
+	if len(got) != len(want) {
+		t.Fatalf("got %d link events, want %d:\n got %v\nwant %v", len(got), len(want), got, want)
+	}
+	for i := range got {
+		g, w := got[i], want[i]
+		if sigEvent(g) != sigEvent(w) || g.Reason != w.Reason || g.Timestamp != w.Timestamp ||
+			!slices.Equal(g.UnrestoredChannels, w.UnrestoredChannels) {
+			t.Errorf("event %d:\n got %s %q ts=%d\nwant %s %q ts=%d", i, sigEvent(g), g.Reason, g.Timestamp,
+				sigEvent(w), w.Reason, w.Timestamp)
+		}
+	}
+}
+
+func sigMillis(t time.Time) uint64 { return uint64(t.UnixMilli()) }
+
+func TestSignalingLoginEmitsConnectingConnected(t *testing.T) {
+	f := newSigFixture(t, mock.SignalingConfig{})
+	if got := f.sig.State(); got != signaling.LinkIdle {
+		t.Fatalf("initial state = %v, want IDLE", got)
+	}
+	tok := f.rtm(3600)
+	if err := f.sig.Login(context.Background(), tok); err != nil {
+		t.Fatalf("Login: %v", err)
+	}
+	ts := sigMillis(sigT0)
+	sigWantEvents(t, f.takeLinks(),
+		signaling.LinkStateEvent{Current: signaling.LinkConnecting, Previous: signaling.LinkIdle,
+			Service: signaling.ServiceMessage, Operation: signaling.OpLogin, ReasonCode: signaling.ReasonLogin,
+			Reason: "Login", Timestamp: ts},
+		signaling.LinkStateEvent{Current: signaling.LinkConnected, Previous: signaling.LinkConnecting,
+			Service: signaling.ServiceMessage, Operation: signaling.OpLogin, ReasonCode: signaling.ReasonLoginSuccess,
+			Reason: "Login success", Timestamp: ts})
+	if got := f.sig.State(); got != signaling.LinkConnected {
+		t.Errorf("state = %v, want CONNECTED", got)
+	}
+	d, ok := f.sig.CurrentToken("")
+	if !ok || !d.Equal(sigT0.Add(time.Hour)) {
+		t.Errorf("CurrentToken(\"\") = %v, %v; want %v, true", d, ok, sigT0.Add(time.Hour))
+	}
+	if st := f.sig.Stats(); st.Logins != 1 || st.FailedCalls != 0 {
+		t.Errorf("stats = %+v, want 1 login and no failures", st)
+	}
+
+	if err := f.sig.Logout(context.Background()); err != nil {
+		t.Fatalf("Logout: %v", err)
+	}
+	sigWantEvents(t, f.takeLinks(), signaling.LinkStateEvent{Current: signaling.LinkIdle,
+		Previous: signaling.LinkConnected, Service: signaling.ServiceMessage, Operation: signaling.OpLogout,
+		ReasonCode: signaling.ReasonLogout, Reason: "Logout", Timestamp: ts})
+	if _, ok := f.sig.CurrentToken(""); ok {
+		t.Error("login token still installed after Logout")
+	}
+}
+
+func TestSignalingRenewJoinRenewStreamLeave(t *testing.T) {
+	f := newSigFixture(t, mock.SignalingConfig{})
+	ctx := context.Background()
+	f.login(3600)
+
+	f.clk.Add(10 * time.Minute)
+	if err := f.sig.RenewToken(ctx, f.rtm(3600)); err != nil {
+		t.Fatalf("RenewToken: %v", err)
+	}
+	if d, _ := f.sig.CurrentToken(""); !d.Equal(sigT0.Add(70 * time.Minute)) {
+		t.Errorf("login deadline after renew = %v, want %v", d, sigT0.Add(70*time.Minute))
+	}
+
+	f.join("room-1", 600)
+	f.join("room-0", 1200)
+	if got, want := f.sig.Joined(), []string{"room-0", "room-1"}; !slices.Equal(got, want) {
+		t.Errorf("Joined = %v, want %v", got, want)
+	}
+	if d, ok := f.sig.CurrentToken("room-1"); !ok || !d.Equal(sigT0.Add(20*time.Minute)) {
+		t.Errorf("room-1 deadline = %v, %v; want %v", d, ok, sigT0.Add(20*time.Minute))
+	}
+	f.clk.Add(time.Minute)
+	if err := f.sig.RenewStreamToken(ctx, "room-1", f.rtc("room-1", 600)); err != nil {
+		t.Fatalf("RenewStreamToken: %v", err)
+	}
+	if d, _ := f.sig.CurrentToken("room-1"); !d.Equal(sigT0.Add(21 * time.Minute)) {
+		t.Errorf("room-1 deadline after renew = %v, want %v", d, sigT0.Add(21*time.Minute))
+	}
+	if err := f.sig.LeaveStream(ctx, "room-0"); err != nil {
+		t.Fatalf("LeaveStream: %v", err)
+	}
+	if got := f.sig.Joined(); !slices.Equal(got, []string{"room-1"}) {
+		t.Errorf("Joined after leave = %v", got)
+	}
+	if err := f.sig.RestoreSession(ctx, []string{"room-1"}); err != nil {
+		t.Fatalf("RestoreSession: %v", err)
+	}
+	st := f.sig.Stats()
+	want := mock.SignalingStats{Logins: 1, Renewals: 1, Joins: 2, StreamRenewals: 1, Leaves: 1, Restores: 1}
+	if st != want {
+		t.Errorf("stats = %+v\nwant  %+v", st, want)
+	}
+}
+
+func TestSignalingSubscriberAndWildcardTokensJoin(t *testing.T) {
+	f := newSigFixture(t, mock.SignalingConfig{})
+	f.login(3600)
+	sub := f.mint(600, accesstoken.RTCService("sub", sigUser, accesstoken.RoleSubscriber, 600))
+	if err := f.sig.JoinStream(context.Background(), "sub", sub); err != nil {
+		t.Errorf("subscriber token: %v", err)
+	}
+	wild := f.mint(600, accesstoken.RTCService("wild", "", accesstoken.RolePublisher, 600))
+	if err := f.sig.JoinStream(context.Background(), "wild", wild); err != nil {
+		t.Errorf("wildcard account token: %v", err)
+	}
+	// A token carrying both services logs in and joins.
+	both := f.mint(600, accesstoken.RTCService("both", sigUser, accesstoken.RolePublisher, 600),
+		accesstoken.RTMService(sigUser, 600))
+	if err := f.sig.JoinStream(context.Background(), "both", both); err != nil {
+		t.Errorf("RTC+RTM token: %v", err)
+	}
+}
+
+func TestSignalingLegacyTokens(t *testing.T) {
+	f := newSigFixture(t, mock.SignalingConfig{})
+	legacy := func(channel, uid string, priv uint16) string {
+		tok, err := accesstoken.BuildLegacy(accesstoken.LegacyParams{AppID: mock.DefaultAppID,
+			Certificate: mock.DefaultCertificate, Channel: channel, UID: uid, Salt: 7,
+			Ts: uint32(sigT0.Add(time.Hour).Unix()), Privileges: []accesstoken.Privilege{{ID: priv}}})
+		if err != nil {
+			t.Fatalf("BuildLegacy: %v", err)
+		}
+		return tok
+	}
+	ctx := context.Background()
+	sigWantCode(t, f.sig.Login(ctx, legacy("someone-else", "", 1000)), signaling.CodeInvalidToken)
+	if err := f.sig.Logout(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if err := f.sig.Login(ctx, legacy(sigUser, "", 1000)); err != nil {
+		t.Fatalf("legacy RTM login: %v", err)
+	}
+	if d, _ := f.sig.CurrentToken(""); !d.Equal(sigT0.Add(time.Hour)) {
+		t.Errorf("legacy deadline = %v, want %v", d, sigT0.Add(time.Hour))
+	}
+	if err := f.sig.JoinStream(ctx, "room", legacy("room", sigUser, 1)); err != nil {
+		t.Errorf("legacy RTC join: %v", err)
+	}
+	if err := f.sig.JoinStream(ctx, "wild", legacy("wild", "", 1)); err != nil {
+		t.Errorf("legacy RTC join, uid 0: %v", err)
+	}
+	sigWantCode(t, f.sig.JoinStream(ctx, "other", legacy("room", sigUser, 1)), signaling.CodeInvalidToken)
+	sigWantCode(t, f.sig.JoinStream(ctx, "acct", legacy("acct", "7", 1)), signaling.CodeInvalidToken)
+	sigWantCode(t, f.sig.JoinStream(ctx, "nopriv", legacy("nopriv", sigUser, 2)), signaling.CodeInvalidToken)
+}
+
+func TestSignalingRejectsBadTokens(t *testing.T) {
+	const otherApp, otherCert = "00112233445566778899aabbccddeeff", "ffeeddccbbaa99887766554433221100"
+	// Each case runs on a fresh fixture, logged in with a 1 h token and
+	// joined to "room" unless it tests Login itself.
+	cases := []struct {
+		name    string
+		op      mock.SDKOp
+		channel string
+		token   func(f *sigFixture) string
+		code    signaling.ErrorCode
+		expired bool
+	}{
+		{"login empty", mock.CallLogin, "", func(*sigFixture) string { return "" }, signaling.CodeInvalidToken, false},
+		{"login garbage", mock.CallLogin, "", func(*sigFixture) string { return "007notbase64!!" }, signaling.CodeInvalidToken, false},
+		{"login bad signature", mock.CallLogin, "", func(f *sigFixture) string {
+			return sigMint(t, mock.DefaultAppID, otherCert, sigT0, 3600, 1, accesstoken.RTMService(sigUser, 3600))
+		}, signaling.CodeInvalidToken, false},
+		{"login wrong app", mock.CallLogin, "", func(f *sigFixture) string {
+			return sigMint(t, otherApp, otherCert, sigT0, 3600, 1, accesstoken.RTMService(sigUser, 3600))
+		}, signaling.CodeInconsistentAppID, false},
+		{"login wrong user", mock.CallLogin, "", func(f *sigFixture) string {
+			return f.mint(3600, accesstoken.RTMService("bot-43", 3600))
+		}, signaling.CodeInvalidToken, false},
+		{"login with RTC-only token", mock.CallLogin, "", func(f *sigFixture) string {
+			return f.mint(3600, accesstoken.RTCService("room", sigUser, accesstoken.RoleSubscriber, 3600))
+		}, signaling.CodeInvalidToken, false},
+		{"login without login privilege", mock.CallLogin, "", func(f *sigFixture) string {
+			return f.mint(3600, accesstoken.Service{Type: accesstoken.ServiceRTM, UserID: sigUser,
+				Privileges: []accesstoken.Privilege{{ID: 9, Value: 3600}}})
+		}, signaling.CodeInvalidToken, false},
+		{"login expired", mock.CallLogin, "", func(f *sigFixture) string {
+			return sigMint(t, mock.DefaultAppID, mock.DefaultCertificate, sigT0.Add(-2*time.Hour), 3600, 1,
+				accesstoken.RTMService(sigUser, 3600))
+		}, signaling.CodeTokenExpired, true},
+		{"login expires exactly now", mock.CallLogin, "", func(f *sigFixture) string {
+			return sigMint(t, mock.DefaultAppID, mock.DefaultCertificate, sigT0.Add(-time.Hour), 3600, 1,
+				accesstoken.RTMService(sigUser, 3600))
+		}, signaling.CodeTokenExpired, true},
+		{"login privilege expired", mock.CallLogin, "", func(f *sigFixture) string {
+			return sigMint(t, mock.DefaultAppID, mock.DefaultCertificate, sigT0.Add(-2*time.Minute), 3600, 1,
+				accesstoken.RTMService(sigUser, 60))
+		}, signaling.CodeTokenExpired, true},
+		{"renew wrong user", mock.CallRenew, "", func(f *sigFixture) string {
+			return f.mint(3600, accesstoken.RTMService("bot-43", 3600))
+		}, signaling.CodeInvalidToken, false},
+		{"renew expired", mock.CallRenew, "", func(f *sigFixture) string {
+			return sigMint(t, mock.DefaultAppID, mock.DefaultCertificate, sigT0.Add(-2*time.Hour), 3600, 1,
+				accesstoken.RTMService(sigUser, 3600))
+		}, signaling.CodeTokenExpired, true},
+		{"renew wrong app", mock.CallRenew, "", func(f *sigFixture) string {
+			return sigMint(t, otherApp, otherCert, sigT0, 3600, 1, accesstoken.RTMService(sigUser, 3600))
+		}, signaling.CodeInconsistentAppID, false},
+		{"join wrong channel", mock.CallJoin, "lobby", func(f *sigFixture) string { return f.rtc("room", 600) },
+			signaling.CodeInvalidToken, false},
+		{"join wrong account", mock.CallJoin, "lobby", func(f *sigFixture) string {
+			return f.mint(600, accesstoken.RTCService("lobby", "99", accesstoken.RolePublisher, 600))
+		}, signaling.CodeInvalidToken, false},
+		{"join with RTM token", mock.CallJoin, "lobby", func(f *sigFixture) string { return f.rtm(600) },
+			signaling.CodeInvalidToken, false},
+		{"join bad signature", mock.CallJoin, "lobby", func(f *sigFixture) string {
+			return sigMint(t, mock.DefaultAppID, otherCert, sigT0, 600, 1,
+				accesstoken.RTCService("lobby", sigUser, accesstoken.RolePublisher, 600))
+		}, signaling.CodeInvalidToken, false},
+		{"join expired", mock.CallJoin, "lobby", func(f *sigFixture) string {
+			return sigMint(t, mock.DefaultAppID, mock.DefaultCertificate, sigT0.Add(-time.Hour), 600, 1,
+				accesstoken.RTCService("lobby", sigUser, accesstoken.RolePublisher, 600))
+		}, signaling.CodeTokenExpired, true},
+		{"renew stream wrong channel", mock.CallRenewStream, "room", func(f *sigFixture) string {
+			return f.rtc("lobby", 600)
+		}, signaling.CodeInvalidToken, false},
+		{"renew stream expired", mock.CallRenewStream, "room", func(f *sigFixture) string {
+			return sigMint(t, mock.DefaultAppID, mock.DefaultCertificate, sigT0.Add(-time.Hour), 600, 1,
+				accesstoken.RTCService("room", sigUser, accesstoken.RolePublisher, 600))
+		}, signaling.CodeTokenExpired, true},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			f := newSigFixture(t, mock.SignalingConfig{})
+			ctx := context.Background()
+			if tc.op != mock.CallLogin {
+				f.login(3600)
+				f.join("room", 3600)
+			}
+			before := f.sig.Stats()
+			loginDeadline, _ := f.sig.CurrentToken("")
+			tok := tc.token(f)
+			var err error
+			switch tc.op {
+			case mock.CallLogin:
+				err = f.sig.Login(ctx, tok)
+			case mock.CallRenew:
+				err = f.sig.RenewToken(ctx, tok)
+			case mock.CallJoin:
+				err = f.sig.JoinStream(ctx, tc.channel, tok)
+			case mock.CallRenewStream:
+				err = f.sig.RenewStreamToken(ctx, tc.channel, tok)
+			}
+			sigWantCode(t, err, tc.code)
+			var se *signaling.Error
+			errors.As(err, &se)
+			if se.Op != tc.op.String() || se.Channel != tc.channel {
+				t.Errorf("error op, channel = %q, %q; want %q, %q", se.Op, se.Channel, tc.op, tc.channel)
+			}
+
+			st := f.sig.Stats()
+			wantExpired, wantRejected := before.ExpiredTokenUses, before.RejectedTokens+1
+			wantKind := mock.EntryRejected
+			if tc.expired {
+				wantExpired, wantRejected = before.ExpiredTokenUses+1, before.RejectedTokens
+				wantKind = mock.EntryExpiredUse
+			}
+			if st.ExpiredTokenUses != wantExpired || st.RejectedTokens != wantRejected || st.FailedCalls != before.FailedCalls+1 {
+				t.Errorf("stats expired/rejected/failed = %d/%d/%d, want %d/%d/%d", st.ExpiredTokenUses,
+					st.RejectedTokens, st.FailedCalls, wantExpired, wantRejected, before.FailedCalls+1)
+			}
+			var found bool
+			for _, e := range f.sig.Timeline() {
+				if e.Kind == wantKind && e.Op == tc.op && e.Code == tc.code && e.Channel == tc.channel {
+					found = true
+				}
+				if len(tok) > 12 && strings.Contains(e.String(), tok) {
+					t.Errorf("timeline entry holds the token: %s", e)
+				}
+			}
+			if !found {
+				t.Errorf("no %v entry for %v with code %v in timeline:\n%v", wantKind, tc.op, tc.code, f.sig.Timeline())
+			}
+			// The token in use is unaffected by a rejected renewal.
+			if tc.op == mock.CallRenew {
+				if d, _ := f.sig.CurrentToken(""); !d.Equal(loginDeadline) {
+					t.Errorf("login deadline changed to %v by a rejected renew", d)
+				}
+			}
+		})
+	}
+}
+
+func TestSignalingFailedLoginGoesFailedAndNeedsLogout(t *testing.T) {
+	f := newSigFixture(t, mock.SignalingConfig{})
+	ctx := context.Background()
+	expired := sigMint(t, mock.DefaultAppID, mock.DefaultCertificate, sigT0.Add(-2*time.Hour), 3600, 1,
+		accesstoken.RTMService(sigUser, 3600))
+	sigWantCode(t, f.sig.Login(ctx, expired), signaling.CodeTokenExpired)
+	ts := sigMillis(sigT0)
+	sigWantEvents(t, f.takeLinks(),
+		signaling.LinkStateEvent{Current: signaling.LinkConnecting, Previous: signaling.LinkIdle,
+			Service: signaling.ServiceMessage, Operation: signaling.OpLogin, ReasonCode: signaling.ReasonLogin,
+			Reason: "Login", Timestamp: ts},
+		signaling.LinkStateEvent{Current: signaling.LinkFailed, Previous: signaling.LinkConnecting,
+			Service: signaling.ServiceMessage, Operation: signaling.OpLogin, ReasonCode: signaling.ReasonTokenExpired,
+			Reason: "TOKEN_EXPIRED", Timestamp: ts})
+	if got := f.sig.State(); got != signaling.LinkFailed {
+		t.Errorf("state = %v, want FAILED", got)
+	}
+	// The wrapper quirk: a second Login without Logout fails, even with a good token.
+	good := f.rtm(3600)
+	sigWantCode(t, f.sig.Login(ctx, good), signaling.CodeDuplicateOperation)
+	if err := f.sig.Logout(ctx); err != nil {
+		t.Fatalf("Logout: %v", err)
+	}
+	if err := f.sig.Login(ctx, good); err != nil {
+		t.Fatalf("Login after Logout: %v", err)
+	}
+	// Logged in: a second Login fails too.
+	sigWantCode(t, f.sig.Login(ctx, f.rtm(3600)), signaling.CodeDuplicateOperation)
+	if st := f.sig.Stats(); st.Logins != 1 || st.ExpiredTokenUses != 1 || st.FailedCalls != 3 {
+		t.Errorf("stats = %+v, want 1 login, 1 expired use, 3 failed calls", st)
+	}
+}
+
+func TestSignalingWrongAppLoginReportsInconsistentAppID(t *testing.T) {
+	f := newSigFixture(t, mock.SignalingConfig{})
+	tok := sigMint(t, "00112233445566778899aabbccddeeff", mock.DefaultCertificate, sigT0, 3600, 1,
+		accesstoken.RTMService(sigUser, 3600))
+	sigWantCode(t, f.sig.Login(context.Background(), tok), signaling.CodeInconsistentAppID)
+	links := f.takeLinks()
+	if len(links) != 2 || links[1].ReasonCode != signaling.ReasonInconsistentAppID {
+		t.Errorf("events = %v, want CONNECTING then FAILED with INCONSISTENT_APP_ID", links)
+	}
+}
+
+func TestSignalingStateErrors(t *testing.T) {
+	f := newSigFixture(t, mock.SignalingConfig{})
+	ctx := context.Background()
+	sigWantCode(t, f.sig.RenewToken(ctx, f.rtm(3600)), signaling.CodeNotConnected)
+	sigWantCode(t, f.sig.JoinStream(ctx, "room", f.rtc("room", 600)), signaling.CodeNotConnected)
+	sigWantCode(t, f.sig.RestoreSession(ctx, nil), signaling.CodeNotConnected)
+	if err := f.sig.Logout(ctx); err != nil {
+		t.Errorf("Logout when logged out = %v, want nil", err)
+	}
+	if links := f.takeLinks(); len(links) != 0 {
+		t.Errorf("Logout when IDLE emitted %v", links)
+	}
+
+	f.login(3600)
+	sigWantCode(t, f.sig.JoinStream(ctx, "", f.rtc("", 600)), signaling.CodeInvalidChannelName)
+	long := strings.Repeat("x", 65)
+	sigWantCode(t, f.sig.JoinStream(ctx, long, f.rtc(long, 600)), signaling.CodeInvalidChannelName)
+	sigWantCode(t, f.sig.RenewStreamToken(ctx, "", f.rtc("room", 600)), signaling.CodeInvalidChannelName)
+	sigWantCode(t, f.sig.RenewStreamToken(ctx, "room", f.rtc("room", 600)), signaling.CodeChannelNotJoined)
+	sigWantCode(t, f.sig.LeaveStream(ctx, "room"), signaling.CodeChannelNotJoined)
+	sigWantCode(t, f.sig.LeaveStream(ctx, ""), signaling.CodeInvalidChannelName)
+	f.join("room", 600)
+	sigWantCode(t, f.sig.JoinStream(ctx, "room", f.rtc("room", 600)), signaling.CodeDuplicateOperation)
+
+	if !f.sig.Disconnect() {
+		t.Fatal("Disconnect on a connected link reported false")
+	}
+	sigWantCode(t, f.sig.RenewToken(ctx, f.rtm(3600)), signaling.CodeNotConnected)
+	sigWantCode(t, f.sig.RenewStreamToken(ctx, "room", f.rtc("room", 600)), signaling.CodeNotConnected)
+	if st := f.sig.Stats(); st.RejectedTokens != 0 || st.ExpiredTokenUses != 0 {
+		t.Errorf("state errors counted as token rejections: %+v", st)
+	}
+}
+
+func TestSignalingRenewWithTokenInUseIsNoop(t *testing.T) {
+	f := newSigFixture(t, mock.SignalingConfig{})
+	ctx := context.Background()
+	tok := f.login(3600)
+	room := f.join("room", 600)
+	f.clk.Add(time.Minute)
+	if err := f.sig.RenewToken(ctx, tok); err != nil {
+		t.Fatalf("RenewToken(same): %v", err)
+	}
+	if err := f.sig.RenewStreamToken(ctx, "room", room); err != nil {
+		t.Fatalf("RenewStreamToken(same): %v", err)
+	}
+	if d, _ := f.sig.CurrentToken(""); !d.Equal(sigT0.Add(time.Hour)) {
+		t.Errorf("deadline moved by a no-op renew: %v", d)
+	}
+	st := f.sig.Stats()
+	if st.RenewNoops != 2 || st.Renewals != 0 || st.StreamRenewals != 0 {
+		t.Errorf("stats = %+v, want 2 no-ops and no renewals", st)
+	}
+	if e := f.lastEntry(); e.Kind != mock.EntryRenewNoop || e.Channel != "room" || !e.OK {
+		t.Errorf("last entry = %v, want a renew-noop for room", e)
+	}
+}
+
+func TestSignalingLoginRateLimit(t *testing.T) {
+	f := newSigFixture(t, mock.SignalingConfig{LoginRateLimit: 2, LoginRateWindow: time.Second})
+	ctx := context.Background()
+	for i := range 2 {
+		if err := f.sig.Login(ctx, f.rtm(3600)); err != nil {
+			t.Fatalf("login %d: %v", i, err)
+		}
+		if err := f.sig.Logout(ctx); err != nil {
+			t.Fatal(err)
+		}
+	}
+	tok := f.rtm(3600)
+	sigWantCode(t, f.sig.Login(ctx, tok), signaling.CodeOperationRateExceedLimitation)
+	if got := f.sig.State(); got != signaling.LinkIdle {
+		t.Errorf("state after a rate-limited login = %v, want IDLE", got)
+	}
+	f.clk.Add(time.Second - time.Nanosecond)
+	sigWantCode(t, f.sig.Login(ctx, tok), signaling.CodeOperationRateExceedLimitation)
+	f.clk.Add(time.Nanosecond)
+	if err := f.sig.Login(ctx, tok); err != nil {
+		t.Fatalf("login after the window: %v", err)
+	}
+}
+
+func TestSignalingDefaults(t *testing.T) {
+	s := mock.NewSignaling(mock.SignalingConfig{})
+	if got := s.UserID(); got != "user-1" {
+		t.Errorf("default UserID = %q, want user-1", got)
+	}
+	tok := sigMint(t, mock.DefaultAppID, mock.DefaultCertificate, time.Now(), 3600, 1,
+		accesstoken.RTMService("user-1", 3600))
+	if err := s.Login(context.Background(), tok); err != nil {
+		t.Fatalf("Login with default credentials on the real clock: %v", err)
+	}
+
+	// The default rate limit is 20 logins per second.
+	f := newSigFixture(t, mock.SignalingConfig{})
+	ctx := context.Background()
+	tok = f.rtm(3600)
+	for i := range 20 {
+		if err := f.sig.Login(ctx, tok); err != nil {
+			t.Fatalf("login %d: %v", i, err)
+		}
+		if err := f.sig.Logout(ctx); err != nil {
+			t.Fatal(err)
+		}
+		f.clk.Add(time.Millisecond)
+	}
+	sigWantCode(t, f.sig.Login(ctx, tok), signaling.CodeOperationRateExceedLimitation)
+	f.clk.Add(979 * time.Millisecond) // 999 ms after the first login
+	sigWantCode(t, f.sig.Login(ctx, tok), signaling.CodeOperationRateExceedLimitation)
+	f.clk.Add(time.Millisecond) // the first login leaves the window
+	if err := f.sig.Login(ctx, tok); err != nil {
+		t.Fatalf("login once the first left the window: %v", err)
+	}
+}
+
+func TestSignalingCanceledContext(t *testing.T) {
+	f := newSigFixture(t, mock.SignalingConfig{})
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	if err := f.sig.Login(ctx, f.rtm(3600)); !errors.Is(err, context.Canceled) {
+		t.Fatalf("Login with a canceled context = %v, want context.Canceled", err)
+	}
+	if got := f.sig.State(); got != signaling.LinkIdle {
+		t.Errorf("state = %v, want IDLE", got)
+	}
+	if e := f.lastEntry(); e.Kind != mock.EntryLogin || e.OK {
+		t.Errorf("last entry = %v, want a failed login", e)
+	}
+}
