@@ -1,0 +1,68 @@
+package accesstoken
+
+import "testing"
+
+// benchParams is a typical RTC publisher token: one channel, a numeric uid,
+// privileges 1–4, one hour.
+var benchParams = Params{
+	AppID: exampleAppID, Certificate: exampleCert, IssueTs: 1_750_000_000, Expire: 3600, Salt: 12345678,
+	Services: []Service{RTCService(exampleChannel, UIDAccount(2882341273), RolePublisher, 3600)},
+}
+
+// Compare with: go test -run '^$' -bench . -benchmem ./accesstoken/
+func BenchmarkParse(b *testing.B) {
+	tok, err := Build(benchParams)
+	if err != nil {
+		b.Fatal(err)
+	}
+	for _, impl := range []struct {
+		name  string
+		parse func(string) (*Token, error)
+	}{{"naive", naiveParse}, {"fast", Parse}} {
+		b.Run(impl.name, func(b *testing.B) {
+			b.ReportAllocs()
+			for b.Loop() {
+				if _, err := impl.parse(tok); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
+}
+
+func BenchmarkBuild(b *testing.B) {
+	want, err := naiveBuild(benchParams)
+	if err != nil {
+		b.Fatal(err)
+	}
+	for _, impl := range []struct {
+		name  string
+		build func(Params) (string, error)
+	}{{"naive", naiveBuild}, {"fast", Build}} {
+		b.Run(impl.name, func(b *testing.B) {
+			b.ReportAllocs()
+			for b.Loop() {
+				if got, err := impl.build(benchParams); err != nil || got != want {
+					b.Fatalf("Build = %q, %v", got, err)
+				}
+			}
+		})
+	}
+}
+
+func BenchmarkVerify(b *testing.B) {
+	s, err := Build(benchParams)
+	if err != nil {
+		b.Fatal(err)
+	}
+	tok, err := Parse(s)
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.ReportAllocs()
+	for b.Loop() {
+		if err := tok.Verify(exampleCert); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
