@@ -59,9 +59,16 @@ type Entry struct {
 //
 //	2026-11-25T10:00:00Z  renew         login token         ok  token 007eJx…(139 chars), deadline 2026-11-26T10:00:00Z
 func (e Entry) String() string {
-	target := "login token"
-	if e.Channel != "" {
+	var target string
+	switch {
+	case e.Channel != "":
 		target = "channel " + strconv.Quote(e.Channel)
+	case e.Kind == EntryLinkState:
+		target = "message link"
+	case e.Kind == EntryLogout || e.Kind == EntryRestore:
+		target = "session"
+	default:
+		target = "login token"
 	}
 	var result string
 	switch {
