@@ -42,7 +42,8 @@ var (
 	ErrBadToken       = errors.New("token does not decode")
 	ErrMismatch       = errors.New("token is for a different app, user or channel")
 	ErrExpired        = errors.New("token already expired")
-	ErrTransport      = errors.New("transport failure") // timeouts, refused and reset connections
+	ErrTransport      = errors.New("transport failure")             // timeouts, refused and reset connections
+	ErrInvalidConfig  = errors.New("invalid fetcher configuration") // from NewHTTP, Custom or PresetByName
 )
 
 // Error is a failed fetch. It wraps one of the sentinel errors (and the
@@ -56,9 +57,13 @@ type Error struct {
 	Err        error         // a sentinel above, possibly joined with a cause
 }
 
-// Error formats e as "fetcher: KIND token for WHO: DETAIL".
+// Error formats e as "fetcher: KIND token for WHO: DETAIL", where WHO names
+// the RTM user or the RTC channel and user when the request has them.
 func (e *Error) Error() string {
 	msg := "fetcher: " + e.Request.Kind.String() + " token"
+	if who := e.Request.describe(); who != "" {
+		msg += " for " + who
+	}
 	if e.Detail != "" {
 		msg += ": " + e.Detail
 	} else if e.Err != nil {
