@@ -1,0 +1,120 @@
+package renewal
+
+import (
+	"context"
+	"errors"
+	"testing"
+	"testing/synctest"
+	"time"
+)
+
+func TestStartLoginAndProactiveRenewal(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		r := newRig(t, time.Hour, noJitter)
+		start := time.Now()
+		r.start()
+		if got := r.sdk.count("login"); got != 1 {
+			t.Fatalf("logins = %d, want 1", got)
+		}
+		ks := r.key("")
+		if ks.Phase != PhaseFresh || !ks.NextRenewal.Equal(start.Add(48*time.Minute).UTC()) || !ks.Deadline.Equal(start.Add(time.Hour).UTC()) {
+			t.Fatalf("state = %+v", ks)
+		}
+		time.Sleep(48*time.Minute - 1)
+		synctest.Wait()
+		if got := r.sdk.count("renew"); got != 0 {
+			t.Fatalf("1ns before the renewal time: renews = %d, want 0", got)
+		}
+		time.Sleep(1)
+		synctest.Wait()
+		if got := r.sdk.count("renew"); got != 1 {
+			t.Fatalf("at the renewal time: renews = %d, want 1", got)
+		}
+		ren := r.rec.all(EventRenewed)
+		if len(ren) != 1 || ren[0].Lead != 12*time.Minute {
+			t.Fatalf("renewed events = %+v, want one with lead 12m", ren)
+		}
+		if r.f.count() != 2 {
+			t.Errorf("fetches = %d, want 2", r.f.count())
+		}
+		// The next renewal is 48 min after the first renewal.
+		if ks := r.key(""); !ks.NextRenewal.Equal(start.Add(96 * time.Minute).UTC()) {
+			t.Errorf("next renewal at +%v, want +96m", ks.NextRenewal.Sub(start))
+		}
+	})
+}
+
+func TestActivityIdleReflectsNext(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		r := newRig(t, time.Hour, noJitter, func(c *Config, _ *SessionConfig) { c.WatchdogInterval = -1 })
+		start := time.Now()
+		if a := r.e.Activity(); a.InFlight != 0 || a.Due != 0 || !a.Next.IsZero() {
+			t.Fatalf("before start: %+v", a)
+		}
+		r.start("room")
+		synctest.Wait()
+		a := r.e.Activity()
+		if a.InFlight != 0 || a.Due != 0 || !a.Next.Equal(start.Add(48*time.Minute).UTC()) {
+			t.Fatalf("idle after start: %+v, want next at +48m", a)
+		}
+		r.sdk.mu.Lock()
+		r.sdk.hang["renew"] = 1
+		r.sdk.mu.Unlock()
+		time.Sleep(48 * time.Minute)
+		synctest.Wait()
+		a = r.e.Activity()
+		// The login renewal hangs in its hook; the stream renewed.
+		if a.InFlight != 1 || a.Due != 0 || !a.Next.Equal(start.Add(48*time.Minute+DefaultHookTimeout).UTC()) {
+			t.Fatalf("during a hanging renew: %+v, want next = hook timeout", a)
+		}
+		r.s.WillExpire("")
+		if a := r.e.Activity(); a.Due != 1 {
+			t.Fatalf("queued signal not counted: %+v", a)
+		}
+	})
+}
+
+func TestConfigValidation(t *testing.T) {
+	if _, err := NewEngine(Config{Workers: -1}); !errors.Is(err, ErrInvalidConfig) {
+		t.Errorf("Workers -1: %v", err)
+	}
+	e, err := NewEngine(Config{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	f := &fakeFetcher{life: time.Hour}
+	sdk := newFakeSDK()
+	for name, cfg := range map[string]SessionConfig{
+		"no user":     {Fetcher: f, SDK: sdk},
+		"long user":   {UserID: string(make([]byte, 65)), Fetcher: f, SDK: sdk},
+		"no fetcher":  {UserID: "u", SDK: sdk},
+		"no sdk":      {UserID: "u", Fetcher: f},
+		"ttl":         {UserID: "u", Fetcher: f, SDK: sdk, TTL: 25 * time.Hour},
+		"role":        {UserID: "u", Fetcher: f, SDK: sdk, Role: 7},
+		"policy lead": {UserID: "u", Fetcher: f, SDK: sdk, Policy: Policy{MinLead: time.Second}},
+	} {
+		if _, err := e.NewSession(cfg); !errors.Is(err, ErrInvalidConfig) {
+			t.Errorf("%s: err = %v, want ErrInvalidConfig", name, err)
+		}
+	}
+	s, err := e.NewSession(SessionConfig{UserID: "u", Fetcher: f, SDK: sdk})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := e.NewSession(SessionConfig{UserID: "u", Fetcher: f, SDK: sdk}); !errors.Is(err, ErrInvalidConfig) {
+		t.Errorf("duplicate user: %v", err)
+	}
+	if err := s.Start(context.Background()); !errors.Is(err, ErrNotStarted) {
+		t.Errorf("Start before engine Start: %v", err)
+	}
+	if err := e.Close(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	if err := e.Start(); !errors.Is(err, ErrClosed) {
+		t.Errorf("Start after Close: %v", err)
+	}
+	if _, err := e.NewSession(SessionConfig{UserID: "v", Fetcher: f, SDK: sdk}); !errors.Is(err, ErrClosed) {
+		t.Errorf("NewSession after Close: %v", err)
+	}
+	s.WillExpire("") // after Close: ignored, no panic
+}
