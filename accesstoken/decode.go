@@ -121,12 +121,15 @@ func decodePayload(p string) (*Token, error) {
 		privs = d.privileges(privs, "privileges")
 		svcs = append(svcs, Service{Type: typ})
 		s := &svcs[len(svcs)-1]
-		s.Privileges = privs[start:len(privs):len(privs)] // length only, see below
+		// Only the length matters for now: privs may still move when it
+		// grows, so the slices are re-pointed after the loop.
+		s.Privileges = privs[start:len(privs):len(privs)]
 		d.tail(s)
 		if d.err != nil {
 			return nil, d.err
 		}
 	}
+	// Point every service at its run of the final privileges array.
 	off := 0
 	for i := range svcs {
 		n := len(svcs[i].Privileges)

@@ -7,6 +7,7 @@ import (
 	"reflect"
 	"slices"
 	"strings"
+	"sync"
 	"testing"
 )
 
@@ -221,5 +222,41 @@ func TestNames(t *testing.T) {
 		if tt.got != tt.want {
 			t.Errorf("got %q, want %q", tt.got, tt.want)
 		}
+	}
+}
+
+// TestConcurrentUse shares the pooled readers, writers and buffers between
+// goroutines; run with -race.
+func TestConcurrentUse(t *testing.T) {
+	vectors := loadVectors(t)
+	var wg sync.WaitGroup
+	errs := make(chan error, 8)
+	for g := range 8 {
+		wg.Go(func() {
+			r := rand.New(rand.NewPCG(uint64(g), 7))
+			for range 50 {
+				p := randParams(r)
+				tok, err := Build(p)
+				if err != nil {
+					errs <- err
+					return
+				}
+				got, err := Parse(tok)
+				if err != nil || !reflect.DeepEqual(got.Services, canonical(p.Services)) {
+					errs <- fmt.Errorf("round trip failed: %v", err)
+					return
+				}
+				v := vectors[r.IntN(len(vectors))]
+				if _, err := Parse(v.Token); (err != nil) != v.ExpectError {
+					errs <- fmt.Errorf("%s: %v", v.ID, err)
+					return
+				}
+			}
+		})
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		t.Error(err)
 	}
 }

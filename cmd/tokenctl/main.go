@@ -69,8 +69,10 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) (code int) {
 }
 
 // runEnv dispatches to a subcommand and turns its error into one stderr
-// line and an exit status. It never lets a panic escape.
+// line and an exit status. It never lets a panic escape. Nil fields of env
+// default to an empty stdin, discarded output, os.Getenv and time.Now.
 func runEnv(ctx context.Context, args []string, env *cmdEnv) (code int) {
+	env = withDefaults(env)
 	defer func() {
 		if r := recover(); r != nil {
 			fmt.Fprintf(env.Stderr, "tokenctl: internal error: %s\n", oneLine(fmt.Sprint(r)))
@@ -100,6 +102,26 @@ func runEnv(ctx context.Context, args []string, env *cmdEnv) (code int) {
 		return fail(env, usagef("unknown command %q (run 'tokenctl help')", name))
 	}
 	return runCommand(ctx, c, args[1:], env)
+}
+
+func withDefaults(env *cmdEnv) *cmdEnv {
+	e := *env
+	if e.Stdin == nil {
+		e.Stdin = strings.NewReader("")
+	}
+	if e.Stdout == nil {
+		e.Stdout = io.Discard
+	}
+	if e.Stderr == nil {
+		e.Stderr = io.Discard
+	}
+	if e.Getenv == nil {
+		e.Getenv = os.Getenv
+	}
+	if e.Now == nil {
+		e.Now = time.Now
+	}
+	return &e
 }
 
 func runCommand(ctx context.Context, c *command, args []string, env *cmdEnv) int {

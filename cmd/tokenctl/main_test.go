@@ -191,3 +191,11 @@ func TestUint32Flag(t *testing.T) {
 	}
 	var _ flag.Value = &v
 }
+
+func TestNilEnvFieldsDefault(t *testing.T) {
+	var out bytes.Buffer
+	code := runEnv(context.Background(), []string{"mint", "--app-id", testAppID, "--cert", testCert, "--user", "u"}, &cmdEnv{Stdout: &out})
+	if code != 0 || !strings.HasPrefix(out.String(), "007eJ") {
+		t.Errorf("exit %d stdout %q", code, out.String())
+	}
+}
