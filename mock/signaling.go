@@ -98,8 +98,8 @@ type Signaling struct {
 	blocked    int // calls hanging in HangNext
 	timeline   []Entry
 	stats      SignalingStats
-	outSince   time.Time // start of the current logged-out stretch; zero while connected
-	outCounted bool      // outSince is meaningful
+	outSince   time.Time // start of the current logged-out stretch
+	outCounted bool      // the link left CONNECTED at outSince and has not returned
 }
 
 // sigInstalled is a token in use: for the login or one stream channel.

@@ -187,6 +187,33 @@ func TestSignalingRenewBeforeWarningSkipsIt(t *testing.T) {
 	}
 }
 
+func TestSignalingPrivilegeDeadlineBoundsToken(t *testing.T) {
+	f := newSigFixture(t, mock.SignalingConfig{})
+	ctx := context.Background()
+	// Tokens valid for an hour whose login and join privileges end after
+	// ten and five minutes.
+	if err := f.sig.Login(ctx, f.mint(3600, accesstoken.RTMService(sigUser, 600))); err != nil {
+		t.Fatal(err)
+	}
+	if err := f.sig.JoinStream(ctx, "room", f.mint(3600,
+		accesstoken.RTCService("room", sigUser, accesstoken.RoleSubscriber, 300))); err != nil {
+		t.Fatal(err)
+	}
+	for ch, want := range map[string]time.Duration{"": 10 * time.Minute, "room": 5 * time.Minute} {
+		if d, _ := f.sig.CurrentToken(ch); !d.Equal(sigT0.Add(want)) {
+			t.Errorf("CurrentToken(%q) = %v, want the privilege deadline %v", ch, d, sigT0.Add(want))
+		}
+	}
+	f.at(5 * time.Minute)
+	if got := f.sig.Joined(); len(got) != 0 {
+		t.Errorf("room still joined at its privilege deadline")
+	}
+	f.at(10 * time.Minute)
+	if got := f.sig.State(); got != signaling.LinkFailed {
+		t.Errorf("state at the login privilege deadline = %v, want FAILED", got)
+	}
+}
+
 func TestSignalingShortTokenWarnsAtOnce(t *testing.T) {
 	f := newSigFixture(t, mock.SignalingConfig{})
 	tok := sigMint(t, mock.DefaultAppID, mock.DefaultCertificate, sigT0.Add(-50*time.Second), 60, 1,
