@@ -147,7 +147,7 @@ func (s *Signaling) begin(ctx context.Context, op SDKOp, kind EntryKind, channel
 		s.recordCallLocked(now, kind, op, channel, ErrSignalingPanic, "injected panic")
 		s.mu.Unlock()
 		panic(fmt.Errorf("%w: %s", ErrSignalingPanic, op))
-	default: // faultHang
+	default: // sigFaultHang
 		s.blocked++
 		s.mu.Unlock()
 		<-ctx.Done()

@@ -66,8 +66,8 @@ func (s *Signaling) Tick() int {
 // Run fires signals as they fall due on the fake's clock, using the clock's
 // timers, until ctx ends. It is a convenience for a real clock (or a
 // testing/synctest bubble); a harness on a clock.Mock should call
-// [Signaling.Tick] itself. Run at most one Run at a time. Callbacks run on
-// Run's goroutine.
+// [Signaling.Tick] itself. Call Run from one goroutine at a time.
+// Callbacks of the signals it fires run on Run's goroutine.
 func (s *Signaling) Run(ctx context.Context) {
 	for {
 		s.Tick()
@@ -96,16 +96,16 @@ func (s *Signaling) Run(ctx context.Context) {
 func (s *Signaling) nextSignalLocked() (sigDue, bool) {
 	var best sigDue
 	found := false
+	offer := func(c sigDue) {
+		if !found || c.before(best) {
+			best, found = c, true
+		}
+	}
 	consider := func(channel string, in *sigInstalled) {
-		cands := []sigDue{{at: in.deadline, channel: channel, fail: true}}
 		if !in.warned {
-			cands = append(cands, sigDue{at: in.warnAt, channel: channel})
+			offer(sigDue{at: in.warnAt, channel: channel})
 		}
-		for _, c := range cands {
-			if !found || c.before(best) {
-				best, found = c, true
-			}
-		}
+		offer(sigDue{at: in.deadline, channel: channel, fail: true})
 	}
 	if s.login != nil {
 		consider("", s.login)
