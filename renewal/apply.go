@@ -103,6 +103,7 @@ func (e *Engine) finish(o *op, r result) {
 	e.afterOp(s, k)
 	e.inFlight--
 	e.mu.Unlock()
+	e.notify() // the scheduler re-arms its timer for what was just scheduled
 	e.flush()
 }
 
@@ -369,6 +370,9 @@ func (e *Engine) startOp(k *key, kind OpKind, force bool, reason string) {
 	e.dispatch(o)
 }
 
+// reasonRetry marks an operation started by a scheduled retry.
+const reasonRetry = "retry"
+
 // startRelogin starts the relogin path of s: it supersedes the login key's
 // running renewal and every stream operation, and runs once they have
 // returned (SDK calls of one session never overlap with a relogin).
@@ -401,7 +405,9 @@ func (e *Engine) startRelogin(s *Session, reason string) {
 		}
 	})
 	s.reloginWait = true
-	e.emitKey(login, Event{Kind: EventRelogin, Reason: reason})
+	if reason != reasonRetry {
+		e.emitKey(login, Event{Kind: EventRelogin, Reason: reason}) // once per relogin path, not per attempt
+	}
 	e.maybeRunRelogin(s)
 }
 

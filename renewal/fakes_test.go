@@ -19,7 +19,7 @@ import (
 // monotonic (synctest) clock, to simulate suspends and clock jumps.
 type wallClock struct{ offset atomic.Int64 }
 
-func (w *wallClock) now() time.Time   { return time.Now().Round(0).Add(time.Duration(w.offset.Load())) }
+func (w *wallClock) now() time.Time       { return time.Now().Round(0).Add(time.Duration(w.offset.Load())) }
 func (w *wallClock) jump(d time.Duration) { w.offset.Add(int64(d)) }
 
 // fakeFetcher mints tokens with a fixed lifetime; fail, when set, decides
@@ -170,7 +170,9 @@ func (f *fakeSDK) JoinStream(ctx context.Context, ch, tok string) error {
 func (f *fakeSDK) RenewStreamToken(ctx context.Context, ch, tok string) error {
 	return f.do(ctx, "renewStream", ch, tok)
 }
-func (f *fakeSDK) LeaveStream(ctx context.Context, ch string) error { return f.do(ctx, "leave", ch, "") }
+func (f *fakeSDK) LeaveStream(ctx context.Context, ch string) error {
+	return f.do(ctx, "leave", ch, "")
+}
 func (f *fakeSDK) RestoreSession(ctx context.Context, chs []string) error {
 	f.mu.Lock()
 	f.restored = append(f.restored, append([]string(nil), chs...))
@@ -313,3 +315,7 @@ func linkFailed(svc signaling.ServiceType, reason signaling.Reason, chs ...strin
 	return signaling.LinkStateEvent{Current: signaling.LinkFailed, Previous: signaling.LinkConnected, Service: svc,
 		Operation: signaling.OpServerReject, ReasonCode: reason, Reason: "Token expired", AffectedChannels: chs}
 }
+
+type fetcherReq = fetcher.Request
+
+var errForbidden = &fetcher.Error{Class: fetcher.Permanent, StatusCode: 403, Err: fetcher.ErrStatus, Detail: "403"}

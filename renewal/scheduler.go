@@ -159,7 +159,10 @@ func (e *Engine) handleDue(k *key, op OpKind, now int64) {
 			return // the session's relogin rejoins it
 		}
 		e.noteExpired(k, now)
-		e.startOp(k, op, false, "retry")
+		if op == OpRelogin {
+			k.sess.forEachStream(func(sk *key) { e.noteExpired(sk, now) })
+		}
+		e.startOp(k, op, false, reasonRetry)
 	}
 }
 

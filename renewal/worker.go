@@ -233,6 +233,9 @@ func (e *Engine) hook(o *op, what, token string, f func(ctx context.Context) err
 // call still running past it. A call that ignores its context blocks its
 // worker until it returns.
 func (e *Engine) call(o *op, what string, timeout time.Duration, token string, f func(ctx context.Context) error) (err error, timedOut bool) {
+	if err := o.ctx.Err(); err != nil {
+		return err, false // superseded or closing: never call the SDK with a stale token
+	}
 	ctx, cancel := e.clk.WithTimeout(o.ctx, timeout)
 	defer cancel()
 	e.mu.Lock()
