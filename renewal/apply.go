@@ -388,10 +388,12 @@ func (e *Engine) startRelogin(s *Session, reason string) {
 		login.op.cancel()
 	}
 	login.pending = nil
+	now := e.nowWall()
 	s.forEachStream(func(k *key) {
 		if k.flags&flagRemoving != 0 {
 			return
 		}
+		e.noteExpired(k, now)
 		e.unschedule(k)
 		if k.op != nil && (k.op.kind == OpRenew || k.op.kind == OpRejoin) {
 			k.gen++

@@ -174,7 +174,7 @@ func TestHookHangsPastTimeout(t *testing.T) {
 		if r.rec.count(EventHookTimeout) != 0 {
 			t.Fatal("timeout reported early")
 		}
-		time.Sleep(1)
+		time.Sleep(time.Nanosecond)
 		synctest.Wait()
 		if r.rec.count(EventHookTimeout) != 1 || r.rec.count(EventRenewFailed) != 1 {
 			t.Fatalf("hook-timeout %d renew-failed %d", r.rec.count(EventHookTimeout), r.rec.count(EventRenewFailed))
@@ -287,7 +287,7 @@ func TestSignalStormOneFetchOneAction(t *testing.T) {
 		r.s.RenewNow("")
 		r.s.LinkState(linkFailed(signaling.ServiceMessage, signaling.ReasonTokenExpired))
 		r.s.WillExpire("")
-		time.Sleep(1)
+		time.Sleep(time.Nanosecond)
 		synctest.Wait()
 		if got := r.f.count(); got != 2 {
 			t.Fatalf("fetches = %d, want the login's and one more", got)

@@ -159,9 +159,6 @@ func (e *Engine) handleDue(k *key, op OpKind, now int64) {
 			return // the session's relogin rejoins it
 		}
 		e.noteExpired(k, now)
-		if op == OpRelogin {
-			k.sess.forEachStream(func(sk *key) { e.noteExpired(sk, now) })
-		}
 		e.startOp(k, op, false, reasonRetry)
 	}
 }
