@@ -220,8 +220,14 @@ type Activity struct {
 	// worker or waiting for one) plus event queues being delivered to
 	// OnEvent.
 	InFlight int
+	// Running counts operations held by a worker (at most Config.Workers).
+	Running int
+	// Calls counts running operations that are inside a fetch or SDK call
+	// right now; the timeout of each is part of Next.
+	Calls int
 	// Due counts queued signals, scheduled keys due at or before the
-	// clock's now but not yet dispatched, and a due watchdog tick.
+	// clock's now but not yet dispatched, a due watchdog tick, and calls
+	// whose timeout has passed but which have not returned yet.
 	Due int
 	// Next is the earliest future instant at which the engine will act: the
 	// next scheduled key, the watchdog, and the timeout of every running
@@ -236,8 +242,17 @@ type Activity struct {
 // figures under one lock, so when a harness observes InFlight == 0 and
 // Due == 0, everything the engine will do next is reflected in Next (a
 // finished operation pushes its next heap entry before it stops counting as
-// in flight). With Workers = 1 and a fixed Seed a run is deterministic:
-// heap ties are broken by insertion order and signals are handled FIFO.
+// in flight). Advancing the clock to Next is then safe.
+//
+// When the harness's own fakes park calls until the clock reaches their
+// timeout (a hook that hangs), the engine is also quiescent when Due == 0,
+// Running == Calls == the number of calls the fakes know to be parked, and
+// either InFlight == Running or every worker is running. A call that
+// ignores its context counts as Due once its timeout has passed, until it
+// returns.
+//
+// With Workers = 1 and a fixed Seed a run is deterministic: heap ties are
+// broken by insertion order and signals are handled FIFO.
 func (e *Engine) Activity() Activity {
 	e.mu.Lock()
 	defer e.mu.Unlock()
@@ -249,6 +264,18 @@ func (e *Engine) Activity() Activity {
 	a.Due += e.heap.countDue(now)
 	if e.state == engineRunning && e.nextWatch != 0 && e.nextWatch <= now {
 		a.Due++
+	}
+	for _, o := range e.running {
+		if o == nil {
+			continue
+		}
+		a.Running++
+		if o.stepDeadline != 0 {
+			a.Calls++
+			if o.stepDeadline <= now {
+				a.Due++
+			}
+		}
 	}
 	next := e.nextWake(now)
 	if next != 0 {

@@ -101,6 +101,7 @@ type fakeSDK struct {
 	panics   map[string]int
 	active   int
 	overlap  int
+	parked   int // calls waiting for their context to end
 	restored [][]string
 }
 
@@ -153,7 +154,13 @@ func (f *fakeSDK) do(ctx context.Context, method, ch, tok string) error {
 		<-hard
 		return ctx.Err()
 	case hang:
+		f.mu.Lock()
+		f.parked++
+		f.mu.Unlock()
 		<-ctx.Done()
+		f.mu.Lock()
+		f.parked--
+		f.mu.Unlock()
 		return ctx.Err()
 	}
 	return err
