@@ -90,6 +90,7 @@ type Engine struct {
 	lastWall   int64
 	lastMono   time.Time
 	sessions   map[*Session]struct{}
+	users      map[string]*Session
 	events     eventQueue
 	stats      Stats
 
@@ -136,6 +137,7 @@ func NewEngine(cfg Config) (*Engine, error) {
 		closed:   make(chan struct{}),
 		running:  make([]*op, cfg.Workers),
 		sessions: make(map[*Session]struct{}),
+		users:    make(map[string]*Session),
 		events:   eventQueue{fn: cfg.OnEvent},
 		wake:     make(chan struct{}, 1),
 	}

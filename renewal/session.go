@@ -114,12 +114,11 @@ func (e *Engine) NewSession(cfg SessionConfig) (*Session, error) {
 	if e.state == engineClosed {
 		return nil, ErrClosed
 	}
-	for o := range e.sessions {
-		if o.userID == cfg.UserID {
-			return nil, configErr("a session for user %q already exists on this engine", cfg.UserID)
-		}
+	if e.users[cfg.UserID] != nil {
+		return nil, configErr("a session for user %q already exists on this engine", cfg.UserID)
 	}
 	e.sessions[s] = struct{}{}
+	e.users[cfg.UserID] = s
 	return s, nil
 }
 
@@ -400,6 +399,7 @@ func (e *Engine) closeSessionLocked(s *Session) {
 	})
 	s.reloginWait = false
 	delete(e.sessions, s)
+	delete(e.users, s.userID)
 	s.logoutPending = wasUp && s.policy.LogoutOnClose && e.state == engineRunning
 	if s.busy == 0 {
 		e.finishClose(s)
