@@ -136,7 +136,7 @@ func BenchmarkMemoryPerKey(b *testing.B) {
 				}
 				keys := make([]*naiveKey, n)
 				for j := range keys {
-					k := &naiveKey{channel: "ch" + strconv.Itoa(j), timer: time.NewTimer(time.Hour + time.Duration(j))}
+					k := &naiveKey{channel: "ch" + strconv.Itoa(j), deadline: int64(j), timer: time.NewTimer(time.Hour + time.Duration(j))}
 					keys[j] = k
 					go func() {
 						select {
