@@ -65,6 +65,7 @@ func (e *Engine) abandon(o *op) {
 func (e *Engine) finish(o *op, r result) {
 	e.mu.Lock()
 	e.running[o.slot] = nil
+	o.holdReply = true
 	k := o.k
 	s := k.sess
 	if k.op == o {
@@ -105,6 +106,7 @@ func (e *Engine) finish(o *op, r result) {
 	e.mu.Unlock()
 	e.notify() // the scheduler re-arms its timer for what was just scheduled
 	e.flush()
+	o.sendHeldReply()
 }
 
 // complete applies the result of a current (not superseded) operation.

@@ -95,7 +95,10 @@ type Situation struct {
 	Phase    Phase
 	Link     signaling.LinkState // last known state of the session's message link
 	InFlight OpKind              // operation running on this key, OpNone when idle
-	Relogin  bool                // a relogin of the session is running or waiting to run
+	// Relogin is set when a relogin of the session is running, waiting to
+	// run, or scheduled as a retry (and, for a stream key, while the
+	// session is kicked or stopped).
+	Relogin bool
 	Expired  bool                // the key's deadline has passed (wall clock)
 	// Forced is set when the failing operation was already the one forced
 	// refetch allowed after INVALID_TOKEN.
@@ -186,10 +189,14 @@ func decideLoginLink(s Situation, ev signaling.LinkStateEvent) Action {
 	default:
 		return Action{}
 	}
-	if s.InFlight == OpRelogin || s.InFlight == opLogin || s.Relogin {
+	if s.InFlight == OpRelogin || s.InFlight == opLogin {
 		return Action{} // our own relogin is running; its result decides
 	}
-	switch c := ev.ReasonCode.Class(); c {
+	c := ev.ReasonCode.Class()
+	if s.Relogin && c != signaling.ClassKick && c != signaling.ClassFatalConfig {
+		return Action{} // a relogin retry is already scheduled; keep its backoff
+	}
+	switch c {
 	case signaling.ClassToken:
 		return Action{Op: OpRelogin, Supersede: true, Class: c.String()}
 	case signaling.ClassKick:

@@ -217,6 +217,7 @@ func (e *Engine) situation(k *key, now int64) Situation {
 		if s.reloginWait {
 			sit.InFlight = OpRelogin
 		}
+		sit.Relogin = k.hidx >= 0 && k.dueOp == OpRelogin
 	} else {
 		sit.Relogin = s.loginDown()
 	}

@@ -22,6 +22,9 @@ type op struct {
 	ctx     context.Context
 	cancel  context.CancelFunc
 	done    chan error // foreground caller waiting, nil for background ops
+	// reply held by finish until events are delivered
+	holdReply, hasReply bool
+	replyErr            error
 	slot    int
 	streams []streamRef // relogin: stream channels to rejoin
 
@@ -52,10 +55,28 @@ type streamResult struct {
 	res result
 }
 
+// reply answers the foreground caller waiting for o, if any. Inside
+// finish the answer is held until finish has delivered the events it owns,
+// so a caller returning from Start or JoinStream has usually seen them in
+// OnEvent (unless another goroutine was delivering the session's events at
+// that moment; they follow in order).
 func (o *op) reply(err error) {
-	if o.done != nil {
-		o.done <- err
-		o.done = nil
+	if o.done == nil {
+		return
+	}
+	if o.holdReply {
+		o.replyErr, o.hasReply = err, true
+		return
+	}
+	o.done <- err
+	o.done = nil
+}
+
+// sendHeldReply sends the reply held by finish.
+func (o *op) sendHeldReply() {
+	o.holdReply = false
+	if o.hasReply {
+		o.reply(o.replyErr)
 	}
 }
 
