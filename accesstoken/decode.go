@@ -85,10 +85,21 @@ func (d *decoder) privileges(dst []Privilege, field string) []Privilege {
 	return dst
 }
 
+// tokenBlock lets a typical token (up to two services and eight
+// privileges in all) be decoded with a single allocation besides its
+// payload string.
+type tokenBlock struct {
+	tok   Token
+	svcs  [2]Service
+	privs [8]Privilege
+}
+
 // decodePayload decodes an inflated AccessToken2 payload (spec §3.2).
 func decodePayload(p string) (*Token, error) {
 	d := decoder{s: p, svc: -1}
-	t := &Token{Version: Version2, Complete: true}
+	blk := new(tokenBlock)
+	t := &blk.tok
+	t.Version, t.Complete = Version2, true
 	t.sig = d.str("signature")
 	signedStart := d.off
 	t.AppID = d.str("appId")
@@ -101,12 +112,15 @@ func decodePayload(p string) (*Token, error) {
 	}
 	t.signed = p[signedStart:]
 
-	// Every record takes at least 4 bytes (type and privilege count), which
-	// bounds the allocation a hostile count can cause.
-	svcs := make([]Service, 0, min(count, (len(p)-d.off)/4, 16))
+	svcs := blk.svcs[:0]
+	if count > len(blk.svcs) {
+		// Every record takes at least 4 bytes (type and privilege count),
+		// which bounds the allocation a hostile count can cause.
+		svcs = make([]Service, 0, min(count, (len(p)-d.off)/4, 64))
+	}
 	// All privileges share one backing array; a service's slice is fixed
 	// up once the array has stopped growing.
-	privs := make([]Privilege, 0, min((len(p)-d.off)/6, 16))
+	privs := blk.privs[:0]
 	for i := range count {
 		d.svc = i
 		typ := ServiceType(d.u16("type"))

@@ -1,12 +1,12 @@
 package accesstoken
 
 import (
-	"bytes"
 	"compress/zlib"
 	"encoding/base64"
+	"encoding/binary"
 	"errors"
 	"fmt"
-	"io"
+	"hash/adler32"
 	"strings"
 	"sync"
 )
@@ -51,12 +51,10 @@ func Parse(s string) (*Token, error) {
 	}
 }
 
-// scratch holds the reusable buffers and zlib reader of one Parse call.
+// scratch holds the reusable buffers of one Parse call.
 type scratch struct {
-	b64 []byte        // normalized base64 text, then the decoded bytes
-	out []byte        // inflated payload
-	src bytes.Reader  // the zlib stream
-	zr  io.ReadCloser // reused through zlib.Resetter
+	b64 []byte // normalized base64 text, then the decoded bytes
+	out []byte // inflated payload
 }
 
 var scratchPool = sync.Pool{New: func() any { return new(scratch) }}
@@ -73,17 +71,24 @@ func putScratch(sc *scratch) {
 	if cap(sc.out) > maxPooledBuf {
 		sc.out = nil
 	}
-	sc.src.Reset(nil)
 	scratchPool.Put(sc)
 }
 
 // decodeBase64 decodes s leniently (see Parse) into sc.b64 and returns the
 // decoded bytes, which alias sc.b64.
 func (sc *scratch) decodeBase64(s string) ([]byte, error) {
-	buf := sc.b64[:0]
-	if cap(buf) < len(s) {
-		buf = make([]byte, 0, max(len(s), 512))
+	if cap(sc.b64) < len(s) {
+		sc.b64 = make([]byte, max(len(s), 512))
 	}
+	buf := sc.b64[:len(s)]
+	// Fast path: the standard, padded form every official builder emits
+	// (base64.StdEncoding also skips CR and LF). Decoding in place is safe:
+	// the output never overtakes the input.
+	copy(buf, s)
+	if n, err := base64.StdEncoding.Decode(buf, buf); err == nil {
+		return buf[:n], nil
+	}
+	n := 0
 	for i := 0; i < len(s); i++ {
 		c := s[i]
 		switch c {
@@ -94,14 +99,13 @@ func (sc *scratch) decodeBase64(s string) ([]byte, error) {
 		case '_':
 			c = '/'
 		}
-		buf = append(buf, c)
+		buf[n] = c
+		n++
 	}
-	sc.b64 = buf
-	for len(buf) > 0 && buf[len(buf)-1] == '=' {
-		buf = buf[:len(buf)-1]
+	for n > 0 && buf[n-1] == '=' {
+		n--
 	}
-	// Decoding in place is safe: the output never overtakes the input.
-	n, err := base64.RawStdEncoding.Decode(buf, buf)
+	n, err := base64.RawStdEncoding.Decode(buf, buf[:n])
 	if err != nil {
 		var cie base64.CorruptInputError
 		if errors.As(err, &cie) {
@@ -112,47 +116,37 @@ func (sc *scratch) decodeBase64(s string) ([]byte, error) {
 	return buf[:n], nil
 }
 
-// inflate decompresses the zlib stream z into sc.out, stopping with
-// ErrTooLarge as soon as the output exceeds MaxPayloadSize.
+// inflate decompresses the zlib stream z (RFC 1950: a 2-byte header,
+// DEFLATE data, the big-endian Adler-32 of the output) into sc.out, stopping
+// with ErrTooLarge as soon as the output exceeds MaxPayloadSize. Bytes after
+// the checksum are ignored, as compress/zlib does.
 func (sc *scratch) inflate(z []byte) ([]byte, error) {
-	sc.src.Reset(z)
-	var err error
-	if sc.zr == nil {
-		sc.zr, err = zlib.NewReader(&sc.src)
-	} else {
-		err = sc.zr.(zlib.Resetter).Reset(&sc.src, nil)
+	if len(z) < 2 {
+		return nil, fmt.Errorf("%w: zlib: %w", ErrMalformed, errTruncated)
 	}
-	if err != nil {
+	cmf, flg := z[0], z[1]
+	switch {
+	case cmf&0x0f != 8 || cmf>>4 > 7 || (uint(cmf)<<8|uint(flg))%31 != 0:
+		return nil, fmt.Errorf("%w: zlib: %w", ErrMalformed, zlib.ErrHeader)
+	case flg&0x20 != 0:
+		return nil, fmt.Errorf("%w: zlib: %w", ErrMalformed, zlib.ErrDictionary)
+	}
+	out, n, err := inflateRaw(sc.out[:0], z[2:], MaxPayloadSize)
+	sc.out = out
+	switch {
+	case errors.Is(err, ErrTooLarge):
+		return nil, err
+	case err != nil:
 		return nil, fmt.Errorf("%w: zlib: %w", ErrMalformed, err)
 	}
-	out := sc.out[:0]
-	if cap(out) < 512 {
-		out = make([]byte, 0, 512)
+	sum := z[2+n:]
+	if len(sum) < 4 {
+		return nil, fmt.Errorf("%w: zlib: truncated checksum", ErrMalformed)
 	}
-	for {
-		if len(out) == cap(out) {
-			if len(out) > MaxPayloadSize {
-				sc.out = out
-				return nil, fmt.Errorf("%w: payload inflates beyond %d bytes", ErrTooLarge, MaxPayloadSize)
-			}
-			out = append(out, 0)[:len(out)]
-		}
-		limit := min(cap(out), MaxPayloadSize+1)
-		n, rerr := sc.zr.Read(out[len(out):limit])
-		out = out[:len(out)+n]
-		if len(out) > MaxPayloadSize {
-			sc.out = out
-			return nil, fmt.Errorf("%w: payload inflates beyond %d bytes", ErrTooLarge, MaxPayloadSize)
-		}
-		if rerr == io.EOF {
-			sc.out = out
-			return out, nil
-		}
-		if rerr != nil {
-			sc.out = out
-			return nil, fmt.Errorf("%w: zlib: %w", ErrMalformed, rerr)
-		}
+	if binary.BigEndian.Uint32(sum) != adler32.Checksum(out) {
+		return nil, fmt.Errorf("%w: zlib: %w", ErrMalformed, zlib.ErrChecksum)
 	}
+	return out, nil
 }
 
 // parse007 decodes the text after the "007" prefix.

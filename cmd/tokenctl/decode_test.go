@@ -1,8 +1,12 @@
 package main
 
 import (
+	"bytes"
+	"compress/zlib"
+	"encoding/base64"
 	"encoding/json"
 	"hash/crc32"
+	"io"
 	"maps"
 	"os"
 	"reflect"
@@ -203,5 +207,46 @@ func TestDecodeErrors(t *testing.T) {
 				t.Errorf("stderr contains the token: %q", r.stderr)
 			}
 		})
+	}
+}
+
+// partialToken appends a record of unknown type 11 to the official RTC
+// token's payload, so decoding stops there.
+func partialToken(t *testing.T) string {
+	t.Helper()
+	z, err := base64.StdEncoding.DecodeString(rtcUIDGo[3:])
+	if err != nil {
+		t.Fatal(err)
+	}
+	zr, err := zlib.NewReader(bytes.NewReader(z))
+	if err != nil {
+		t.Fatal(err)
+	}
+	payload, err := io.ReadAll(zr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	payload[80] = 2 // serviceCount
+	payload = append(payload, 11, 0, 0, 0)
+	var out bytes.Buffer
+	zw := zlib.NewWriter(&out)
+	zw.Write(payload)
+	zw.Close()
+	return "007" + base64.StdEncoding.EncodeToString(out.Bytes())
+}
+
+func TestDecodePartialToken(t *testing.T) {
+	tok := partialToken(t)
+	r := runTest(t, "", nil, "decode", "--json", tok)
+	if r.code != 0 || !strings.Contains(r.stdout, `"complete":false`) || strings.Count(r.stdout, `"type":`) != 1 {
+		t.Errorf("exit %d stdout %q stderr %q", r.code, r.stdout, r.stderr)
+	}
+	r = runTest(t, "", nil, "decode", tok)
+	if r.code != 0 || !strings.Contains(r.stdout, "incomplete: decoding stopped") {
+		t.Errorf("summary: exit %d stdout %q", r.code, r.stdout)
+	}
+	// The signature still covers the unknown record, so it no longer matches.
+	if r := runTest(t, "", nil, "verify", "--cert", testCert, tok); r.stderr != "tokenctl: invalid signature\n" {
+		t.Errorf("verify: %+v", r)
 	}
 }
