@@ -99,7 +99,7 @@ type Situation struct {
 	// run, or scheduled as a retry (and, for a stream key, while the
 	// session is kicked or stopped).
 	Relogin bool
-	Expired  bool                // the key's deadline has passed (wall clock)
+	Expired bool // the key's deadline has passed (wall clock)
 	// Forced is set when the failing operation was already the one forced
 	// refetch allowed after INVALID_TOKEN.
 	Forced        bool

@@ -64,4 +64,3 @@ func (e *Engine) maybeRunRelogin(s *Session) {
 	}
 	e.dispatch(o)
 }
-

@@ -13,20 +13,20 @@ import (
 // op is one operation on a key, run by a worker. Fields below "guarded"
 // are read by the scheduler under Engine.mu.
 type op struct {
-	kind    OpKind
-	k       *key
-	gen     uint64
-	force   bool
-	curRaw  string // token in use when the op started; never renew with it
-	reason  string
-	ctx     context.Context
-	cancel  context.CancelFunc
-	done    chan error // foreground caller waiting, nil for background ops
+	kind   OpKind
+	k      *key
+	gen    uint64
+	force  bool
+	curRaw string // token in use when the op started; never renew with it
+	reason string
+	ctx    context.Context
+	cancel context.CancelFunc
+	done   chan error // foreground caller waiting, nil for background ops
 	// reply held by finish until events are delivered
 	holdReply, hasReply bool
 	replyErr            error
-	slot    int
-	streams []streamRef // relogin: stream channels to rejoin
+	slot                int
+	streams             []streamRef // relogin: stream channels to rejoin
 
 	// guarded by Engine.mu
 	stepDeadline    int64 // wall-clock Unix ns at which the running call times out
