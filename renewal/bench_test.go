@@ -161,3 +161,33 @@ func BenchmarkMemoryPerKey(b *testing.B) {
 		})
 	}
 }
+
+// BenchmarkRenewCycle measures one full renewal through the engine with an
+// instant fetcher and SDK: signal → scheduler → worker → fetch → RenewToken
+// → install → reschedule → event.
+func BenchmarkRenewCycle(b *testing.B) {
+	renewed := make(chan struct{}, 1)
+	e, _ := NewEngine(Config{Workers: 1})
+	if err := e.Start(); err != nil {
+		b.Fatal(err)
+	}
+	defer e.Close(context.Background())
+	s, err := e.NewSession(SessionConfig{UserID: "bench", Fetcher: &fakeFetcher{life: time.Hour}, SDK: newFakeSDK(),
+		OnEvent: func(ev Event) {
+			if ev.Kind == EventRenewed {
+				renewed <- struct{}{}
+			}
+		}})
+	if err != nil {
+		b.Fatal(err)
+	}
+	if err := s.Start(context.Background()); err != nil {
+		b.Fatal(err)
+	}
+	b.ReportAllocs()
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		s.RenewNow("")
+		<-renewed
+	}
+}
