@@ -164,8 +164,13 @@ func decideRenew(s Situation, sig Signal) Action {
 		return Action{Op: recoverOp(s.Key), Report: EventExpired, Class: "expired"}
 	}
 	if s.Key == KeyLogin && s.Link != signaling.LinkConnected {
-		if s.Phase == PhaseWaiting && sig.Trigger == TriggerWillExpire {
+		switch {
+		case s.Phase == PhaseWaiting && sig.Trigger == TriggerWillExpire:
 			return Action{} // already waiting; the warning changes nothing
+		case s.Phase == PhaseWaiting && sig.Trigger == TriggerTimer:
+			// The fallback retry: try anyway, in case the CONNECTED event
+			// was lost; the SDK answers NOT_CONNECTED if the link is down.
+			return Action{Op: OpRenew}
 		}
 		return Action{Op: OpRenew, When: WhenConnected}
 	}

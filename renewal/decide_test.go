@@ -44,6 +44,8 @@ func TestDecide(t *testing.T) {
 		{"will-expire stream → renew", stream, will, Action{Op: OpRenew}},
 		{"timer login disconnected → renew when connected", with(login, func(s *Situation) { s.Link = signaling.LinkDisconnected }),
 			timer, Action{Op: OpRenew, When: WhenConnected}},
+		{"fallback timer while waiting → try anyway", with(login, func(s *Situation) { s.Link = signaling.LinkSuspended; s.Phase = PhaseWaiting }),
+			timer, Action{Op: OpRenew}},
 		{"will-expire while waiting → nothing more", with(login, func(s *Situation) { s.Link = signaling.LinkSuspended; s.Phase = PhaseWaiting }),
 			will, Action{}},
 		{"timer login expired → relogin", with(login, expired), timer, Action{Op: OpRelogin, Report: EventExpired, Class: "expired"}},

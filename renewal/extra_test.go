@@ -52,3 +52,24 @@ func TestTokenTooShort(t *testing.T) {
 		}
 	})
 }
+
+// A lost CONNECTED event does not strand a deferred renewal: the fallback
+// retry tries the SDK anyway.
+func TestLostConnectedEventFallsBackToRetry(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		r := newRig(t, time.Hour, noJitter)
+		r.start()
+		r.s.LinkState(signaling.LinkStateEvent{Current: signaling.LinkDisconnected, Previous: signaling.LinkConnected,
+			Service: signaling.ServiceMessage, ReasonCode: signaling.ReasonKeepAliveTimeout})
+		time.Sleep(48 * time.Minute)
+		synctest.Wait()
+		if r.sdk.count("renew") != 0 || r.key("").Phase != PhaseWaiting {
+			t.Fatalf("renews %d, phase %v", r.sdk.count("renew"), r.key("").Phase)
+		}
+		time.Sleep(DefaultBackoffInitial)
+		synctest.Wait()
+		if r.sdk.count("renew") != 1 || r.key("").Phase != PhaseFresh {
+			t.Fatalf("fallback: renews %d, phase %v", r.sdk.count("renew"), r.key("").Phase)
+		}
+	})
+}
