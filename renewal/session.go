@@ -36,8 +36,10 @@ type SessionConfig struct {
 	Policy Policy
 	// OnEvent receives the session's events, in order, synchronously from
 	// engine goroutines. It must not block (hand slow work to another
-	// goroutine) and may call the session's methods. Nil drops them; they
-	// are logged either way.
+	// goroutine). It may call the session's non-blocking methods (State,
+	// RenewNow, …) but not Close, Start, JoinStream or LeaveStream, which
+	// wait for engine goroutines. Nil drops the events; they are logged
+	// either way.
 	OnEvent func(Event)
 }
 

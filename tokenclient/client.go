@@ -61,7 +61,9 @@ type Config struct {
 	// OnEvent receives the client's renewal events (renewed, fetch failed,
 	// relogin, kicked, …) and, with a private engine, engine-wide events
 	// (clock jumps). It is called from engine goroutines, in order, and must
-	// not block. Nil drops them (they are logged either way).
+	// not block; it may call State and RenewNow but not Close, Start,
+	// JoinStream or LeaveStream. Nil drops them (they are logged either
+	// way).
 	OnEvent func(renewal.Event)
 }
 
