@@ -41,7 +41,7 @@ func (g *flights) do(ctx context.Context, key string, timeout time.Duration,
 		fctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), timeout)
 		f = &flight{done: make(chan struct{}), cancel: cancel}
 		g.calls[key] = f
-		go func() {
+		run := func() {
 			tok, err := fn(fctx)
 			g.mu.Lock()
 			f.tok, f.err = tok, err
@@ -51,7 +51,17 @@ func (g *flights) do(ctx context.Context, key string, timeout time.Duration,
 			g.mu.Unlock()
 			cancel()
 			close(f.done)
-		}()
+		}
+		if ctx.Done() == nil {
+			// A caller whose context can never end never leaves early, so
+			// it may run the fetch itself and spare a goroutine; callers
+			// that join it still wait on f.done and may leave.
+			f.waiters++
+			g.mu.Unlock()
+			run()
+			return f.tok, f.err, false
+		}
+		go run()
 	}
 	f.waiters++
 	g.mu.Unlock()

@@ -22,20 +22,21 @@ import (
 // [NewHTTP]; it is safe for concurrent use, and concurrent identical
 // requests (equal [Request.Key]) share one round trip and its outcome.
 type HTTP struct {
-	base     *url.URL
-	preset   *presetSpec
-	client   *http.Client
-	header   http.Header
-	appID    string
-	clock    clock.Clock
-	retryMax int
-	waitMin  time.Duration
-	waitMax  time.Duration
-	ttl      time.Duration
-	timeout  time.Duration
-	log      *slog.Logger
-	insecure bool
-	flights  flights
+	base       *url.URL
+	preset     *presetSpec
+	client     *http.Client
+	header     http.Header // every request's headers: defaults, then WithHeader's
+	userHeader http.Header // WithHeader's alone; they win over a template's
+	appID      string
+	clock      clock.Clock
+	retryMax   int
+	waitMin    time.Duration
+	waitMax    time.Duration
+	ttl        time.Duration
+	timeout    time.Duration
+	log        *slog.Logger
+	insecure   bool
+	flights    flights
 }
 
 var _ Fetcher = (*HTTP)(nil)
@@ -67,27 +68,33 @@ func NewHTTP(serverURL string, opts ...Option) (*HTTP, error) {
 	if o.client != nil {
 		c = *o.client
 	} else {
-		c.Transport = http.DefaultTransport.(*http.Transport).Clone()
-		c.Timeout = DefaultAttemptTimeout
+		t := http.DefaultTransport.(*http.Transport).Clone()
+		t.ResponseHeaderTimeout = DefaultAttemptTimeout
+		c.Transport = t
 	}
 	if o.transport != nil {
 		c.Transport = o.transport
 	}
 	c.CheckRedirect = redirectPolicy(o.insecure, c.CheckRedirect)
+	header := http.Header{"Accept": {"application/json"}, "User-Agent": {"tokenkeeper-fetcher"}}
+	for k, vs := range o.header {
+		header[k] = append([]string(nil), vs...)
+	}
 	return &HTTP{
-		base:     base,
-		preset:   o.preset.s,
-		client:   &c,
-		header:   o.header,
-		appID:    o.appID,
-		clock:    o.clock,
-		retryMax: o.retryMax,
-		waitMin:  o.waitMin,
-		waitMax:  o.waitMax,
-		ttl:      o.defaultTTL,
-		timeout:  o.timeout,
-		log:      o.logger,
-		insecure: o.insecure,
+		base:       base,
+		preset:     o.preset.s,
+		client:     &c,
+		header:     header,
+		userHeader: o.header,
+		appID:      o.appID,
+		clock:      o.clock,
+		retryMax:   o.retryMax,
+		waitMin:    o.waitMin,
+		waitMax:    o.waitMax,
+		ttl:        o.defaultTTL,
+		timeout:    o.timeout,
+		log:        o.logger,
+		insecure:   o.insecure,
 	}, nil
 }
 
@@ -160,6 +167,14 @@ func (h *HTTP) Fetch(ctx context.Context, req Request) (Token, error) {
 	if err != nil {
 		if ctx.Err() != nil && errors.Is(err, ctx.Err()) {
 			return Token{}, ctxError(req, ctx)
+		}
+		var e *Error
+		if errors.As(err, &e) {
+			// The outcome is shared: give each caller its own copy, naming
+			// the request as that caller made it.
+			c := *e
+			c.Request = req
+			return Token{}, &c
 		}
 		return Token{}, err
 	}
@@ -305,25 +320,29 @@ func (h *HTTP) newRequest(ctx context.Context, out outgoing, a *attempt) (*retry
 		}
 		u.RawQuery += out.query
 	}
-	var body any
-	if out.body != nil {
-		body = out.body
-	}
-	rreq, err := retryablehttp.NewRequestWithContext(ctx, out.method, u.String(), body)
+	hreq, err := http.NewRequestWithContext(ctx, out.method, "", nil)
 	if err != nil {
 		return nil, err
 	}
-	rreq.Header.Set("Accept", "application/json")
-	rreq.Header.Set("User-Agent", "tokenkeeper-fetcher")
+	hreq.URL, hreq.Host = &u, u.Host
+	rreq := &retryablehttp.Request{Request: hreq}
 	if out.body != nil {
-		rreq.Header.Set("Content-Type", "application/json")
+		if err := rreq.SetBody(out.body); err != nil {
+			return nil, err
+		}
+	}
+	hdr := h.header.Clone() // Accept, User-Agent and WithHeader values
+	if out.body != nil {
+		if _, ok := hdr["Content-Type"]; !ok {
+			hdr["Content-Type"] = []string{"application/json"}
+		}
 	}
 	for k, v := range out.header {
-		rreq.Header.Set(k, v)
+		if _, ok := h.userHeader[http.CanonicalHeaderKey(k)]; !ok {
+			hdr.Set(k, v)
+		}
 	}
-	for k, vs := range h.header {
-		rreq.Header[k] = append([]string(nil), vs...)
-	}
+	hreq.Header = hdr
 	rreq.SetResponseHandler(func(resp *http.Response) error {
 		b, err := readCapped(resp.Body)
 		resp.Body.Close()
@@ -350,6 +369,13 @@ func readCapped(r io.Reader) ([]byte, error) {
 // logResult logs the outcome of one shared fetch. It never logs a token,
 // a header value or a body.
 func (h *HTTP) logResult(req Request, start time.Time, tries int, err error) {
+	level := slog.LevelDebug
+	if _, ok := err.(*Error); ok {
+		level = slog.LevelWarn
+	}
+	if !h.log.Enabled(context.Background(), level) {
+		return
+	}
 	attrs := []slog.Attr{
 		slog.String("kind", req.Kind.String()),
 		slog.String("preset", h.preset.name),

@@ -29,7 +29,10 @@ const (
 	DefaultRetryWaitMax = 2 * time.Second
 	// DefaultTimeout bounds one whole fetch, retries included.
 	DefaultTimeout = 30 * time.Second
-	// DefaultAttemptTimeout bounds one HTTP attempt of the default client.
+	// DefaultAttemptTimeout bounds the wait for the response headers of one
+	// HTTP attempt of the default client (dialing and TLS have their own
+	// bounds in net/http's default transport), so that a hung attempt is
+	// retried within the fetch.
 	DefaultAttemptTimeout = 10 * time.Second
 	// MaxResponseSize is the largest response body the fetcher reads.
 	MaxResponseSize = 64 << 10
@@ -91,7 +94,7 @@ func WithPreset(p Preset) Option {
 // WithHTTPClient sets the HTTP client used for every attempt. The fetcher
 // works on a shallow copy, so c is not modified; the copy's CheckRedirect
 // additionally refuses redirects to insecure URLs. The default client uses a
-// clone of http.DefaultTransport and a per-attempt timeout of
+// clone of http.DefaultTransport whose ResponseHeaderTimeout is
 // [DefaultAttemptTimeout]. WithTransport takes precedence over the client's
 // Transport.
 func WithHTTPClient(c *http.Client) Option {

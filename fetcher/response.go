@@ -69,16 +69,11 @@ func describeNonJSON(contentType string, body []byte) string {
 	}
 }
 
-// decodeJSON parses a whole body as one JSON value, keeping numbers exact.
+// decodeJSON parses a whole body as one JSON value.
 func decodeJSON(body []byte) (any, error) {
-	d := json.NewDecoder(bytes.NewReader(body))
-	d.UseNumber()
 	var v any
-	if err := d.Decode(&v); err != nil {
+	if err := json.Unmarshal(body, &v); err != nil {
 		return nil, err
-	}
-	if d.More() {
-		return nil, fmt.Errorf("data after the JSON value")
 	}
 	return v, nil
 }
@@ -237,8 +232,8 @@ func docsCodeError(doc any) *Error {
 	switch x := code.(type) {
 	case string:
 		c = x
-	case json.Number:
-		c = x.String()
+	case float64:
+		c = strconv.FormatFloat(x, 'f', -1, 64)
 	default:
 		return fail(Permanent, ErrBadResponse, nil, "the \"code\" field is %s", jsonKind(code))
 	}
@@ -267,8 +262,8 @@ func expiryField(doc any, path []string) (time.Time, *Error) {
 	var f float64
 	var err error
 	switch x := v.(type) {
-	case json.Number:
-		f, err = x.Float64()
+	case float64:
+		f = x
 	case string:
 		f, err = strconv.ParseFloat(strings.TrimSpace(x), 64)
 	default:
@@ -290,7 +285,7 @@ func jsonKind(v any) string {
 		return "null"
 	case bool:
 		return "a boolean"
-	case json.Number, float64:
+	case float64:
 		return "a number"
 	case string:
 		return "a string"
