@@ -77,6 +77,11 @@ type huffman struct {
 	fast   [1 << fastBits]uint16 // symbol<<4 | length; 0 = not a short code
 	count  [maxCodeLen + 1]uint16
 	symbol [288]uint16 // symbols in canonical code order
+	// eobLen is the length of the end-of-block code of a literal/length
+	// table. compress/flate never decodes a literal/length symbol with
+	// fewer bits than that buffered (a block cannot end without them), so
+	// a truncated stream yields the same output here as there.
+	eobLen uint
 }
 
 // init builds the table from code lengths. Like compress/flate (and zlib)
@@ -204,6 +209,7 @@ var fixedLit, fixedDist = func() (lit, dist huffman) {
 	if lit.init(l[:]) != nil || dist.init(d[:]) != nil {
 		panic("accesstoken: fixed Huffman tables are invalid")
 	}
+	lit.eobLen = uint(l[256])
 	return lit, dist
 }()
 
@@ -332,12 +338,18 @@ func readDynamic(br *bitReader, lit, dist *huffman) error {
 	if err := lit.init(lengths[:nlit]); err != nil {
 		return err
 	}
+	lit.eobLen = uint(lengths[256])
 	return dist.init(lengths[nlit : nlit+ndist])
 }
 
 // huffmanBlock decodes compressed data until the end-of-block symbol.
 func huffmanBlock(br *bitReader, out []byte, limit int, lit, dist *huffman) ([]byte, error) {
 	for {
+		if br.nbits < lit.eobLen {
+			if br.fill(); br.nbits < lit.eobLen {
+				return out, errTruncated
+			}
+		}
 		sym, err := lit.decode(br)
 		if err != nil {
 			return out, err
