@@ -2,7 +2,6 @@ package fetcher
 
 import (
 	"fmt"
-	"io"
 	"log/slog"
 	"net/http"
 	"net/textproto"
@@ -72,7 +71,7 @@ func defaultOptions() options {
 		waitMax:    DefaultRetryWaitMax,
 		defaultTTL: DefaultTTL,
 		timeout:    DefaultTimeout,
-		logger:     slog.New(slog.NewTextHandler(io.Discard, nil)),
+		logger:     slog.New(slog.DiscardHandler),
 	}
 }
 

@@ -150,8 +150,9 @@ func (r Request) describe() string {
 }
 
 // numericAccount reports whether agora-token-service's POST /getToken would
-// read the RTC account as a number, and the uid field the token would then
-// carry. ok is false when the account survives verbatim.
+// mint a token for another uid field than the RTC account sent (it reads a
+// string that parses as uint64 as the number uint32(n)), and which: becomes
+// is "" for the wildcard uid 0.
 func numericAccount(account string) (becomes string, changed bool) {
 	n, err := strconv.ParseUint(account, 10, 64)
 	if err != nil {
@@ -165,9 +166,8 @@ func numericAccount(account string) (becomes string, changed bool) {
 	return s, s != account
 }
 
-func refuse(format string, args ...any) error {
-	return fmt.Errorf(format, args...)
-}
+// refuse explains why a request cannot be sent with a preset.
+func refuse(format string, args ...any) error { return fmt.Errorf(format, args...) }
 
 func buildAgoraPOST(req Request, expire uint32) (outgoing, error) {
 	type body struct {

@@ -61,6 +61,16 @@ func TestNewHTTPValidatesURLAndOptions(t *testing.T) {
 	}
 }
 
+func TestServerURLErrorsHideCredentials(t *testing.T) {
+	for _, u := range []string{"http://user:pa55word@tokens.example.com/?key=s3cret", "ftp://user:pa55word@x/?key=s3cret",
+		"https://x.example/%zz?key=s3cret"} {
+		_, err := NewHTTP(u)
+		if err == nil || strings.Contains(err.Error(), "pa55word") || strings.Contains(err.Error(), "s3cret") {
+			t.Errorf("NewHTTP(%q) error %v", u, err)
+		}
+	}
+}
+
 func TestPresetByName(t *testing.T) {
 	for _, name := range []string{NameAgoraTokenService, NameAgoraTokenServiceGET, NameDocsSample} {
 		p, err := PresetByName(name)

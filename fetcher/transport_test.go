@@ -230,6 +230,42 @@ func TestRedirects(t *testing.T) {
 	wantErr(t, err, Permanent, ErrInsecureURL, "plain-http")
 }
 
+// TestCrossHostRedirectDropsHeaders: a redirect to another host keeps the
+// generic headers and drops WithHeader's and the template's.
+func TestCrossHostRedirectDropsHeaders(t *testing.T) {
+	tok := rtmToken(t, "alice")
+	var hosts []string
+	srv := serve(func(w http.ResponseWriter, r *http.Request) {
+		host := r.Host
+		if host == "" {
+			host = r.URL.Host // a redirected client request names its host in the URL only
+		}
+		hosts = append(hosts, host)
+		if host == "tokens.example.com" {
+			http.Redirect(w, r, "https://elsewhere.example.net/getToken", http.StatusTemporaryRedirect)
+			return
+		}
+		answerToken(tok)(w, r)
+	})
+	p := Custom(Template{URL: "/getToken", Body: `{"uid":"{user}"}`, TokenPath: "token", Headers: map[string]string{"X-Api-Key": "k1"}})
+	h := newTestHTTP(t, srv, WithPreset(p), WithHeader("Origin", "https://app.example.com"))
+	if _, err := h.Fetch(background(t), rtmAlice); err != nil {
+		t.Fatal(err)
+	}
+	reqs := srv.requests()
+	if len(reqs) != 2 || hosts[1] != "elsewhere.example.net" {
+		t.Fatalf("requests to %v", hosts)
+	}
+	first, second := reqs[0].Header, reqs[1].Header
+	if first.Get("Origin") == "" || first.Get("X-Api-Key") != "k1" {
+		t.Errorf("first request headers %v", first)
+	}
+	if second.Get("Origin") != "" || second.Get("X-Api-Key") != "" || second.Get("Accept") != "application/json" ||
+		string(reqs[1].Body) != `{"uid":"alice"}` {
+		t.Errorf("redirected request headers %v body %q", second, reqs[1].Body)
+	}
+}
+
 // TestOverHTTP runs the fetcher against a real loopback server.
 func TestOverHTTP(t *testing.T) {
 	tok := rtmToken(t, "alice")
