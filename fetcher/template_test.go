@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"log/slog"
 	"strings"
 	"testing"
@@ -212,4 +213,26 @@ func TestLogsNoSecrets(t *testing.T) {
 		t.Errorf("log carries a header value:\n%s", out)
 	}
 	noToken(t, out)
+}
+
+// TestTokenFormatsRedacted: printing or logging a Token never shows the
+// token itself.
+func TestTokenFormatsRedacted(t *testing.T) {
+	raw := rtmToken(t, "alice")
+	tok := Token{Raw: raw, Request: rtcRoom, IssuedAt: t0, ExpiresAt: t0.Add(time.Hour), ReceivedAt: t0, Lifetime: time.Hour}
+	var buf bytes.Buffer
+	slog.New(slog.NewJSONHandler(&buf, nil)).Info("got", "tok", tok)
+	for _, s := range []string{fmt.Sprint(tok), fmt.Sprintf("%+v", tok), fmt.Sprintf("%#v", tok), fmt.Sprintf("%v", []Token{tok}), buf.String()} {
+		noToken(t, s)
+		if !strings.Contains(s, Redact(raw)) {
+			t.Errorf("%q lacks the redacted form", s)
+		}
+	}
+	want := `rtc token ` + Redact(raw) + ` for channel "room-1" account "alice", expires 2025-06-01T13:00:00Z`
+	if got := tok.String(); got != want {
+		t.Errorf("String() = %q, want %q", got, want)
+	}
+	if !strings.Contains(buf.String(), `"channel":"room-1"`) || !strings.Contains(buf.String(), `"lifetime":3600000000000`) {
+		t.Errorf("log %s", buf.String())
+	}
 }
