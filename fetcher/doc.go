@@ -37,13 +37,22 @@
 //
 // Errors wrap one sentinel ([ErrStatus], [ErrTransport], [ErrBadResponse],
 // …) and carry a [Class]: 5xx, 408, 429, timeouts, refused and reset
-// connections are retryable; 400, 401, 403, 404, malformed answers and
-// tokens for the wrong app, user or channel are permanent. A few
+// connections are retryable, and so is a token that arrives already expired
+// (a later fetch may bring a fresh one); 400, 401, 403, 404, malformed
+// answers and tokens for the wrong app, user or channel are permanent. A few
 // retryable failures are retried within the request (see [WithRetry]); a
 // Retry-After longer than the longest in-request wait ends the fetch and is
 // reported in [Error.RetryAfter], so the caller's scheduler can honour it.
 // Error texts never contain a token: server text is sanitized, truncated
 // and stripped of anything that looks like one.
+//
+// # Secrets
+//
+// Tokens, header values (an Authorization, say) and bodies are never
+// logged nor put in errors, and a [Token] formats itself (fmt's %v, log/slog)
+// with its Raw field redacted by [Redact]. Plain http is refused except to
+// loopback hosts, for server URLs and redirects alike, and headers set with
+// [WithHeader] or a template do not follow a redirect to another host.
 //
 // # Concurrency
 //

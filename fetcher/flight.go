@@ -27,11 +27,12 @@ type flight struct {
 	cancel  context.CancelFunc
 }
 
-// do returns the outcome of fn for key, starting fn unless a call for key is
-// already in flight. shared reports whether the outcome was also delivered to
-// other callers (it is exact only for callers that joined a running call).
+// do returns the outcome of fn for key, starting fn (on a context detached
+// from ctx and bounded by timeout) unless a call for key is already in
+// flight, in which case it waits for that call's outcome. It returns
+// ctx.Err() as soon as ctx ends.
 func (g *flights) do(ctx context.Context, key string, timeout time.Duration,
-	fn func(ctx context.Context) (Token, error)) (tok Token, err error, joined bool) {
+	fn func(ctx context.Context) (Token, error)) (Token, error) {
 	g.mu.Lock()
 	if g.calls == nil {
 		g.calls = make(map[string]*flight)
@@ -59,7 +60,7 @@ func (g *flights) do(ctx context.Context, key string, timeout time.Duration,
 			f.waiters++
 			g.mu.Unlock()
 			run()
-			return f.tok, f.err, false
+			return f.tok, f.err
 		}
 		go run()
 	}
@@ -68,7 +69,7 @@ func (g *flights) do(ctx context.Context, key string, timeout time.Duration,
 
 	select {
 	case <-f.done:
-		return f.tok, f.err, joined
+		return f.tok, f.err
 	case <-ctx.Done():
 		g.mu.Lock()
 		f.waiters--
@@ -81,7 +82,7 @@ func (g *flights) do(ctx context.Context, key string, timeout time.Duration,
 			}
 		}
 		g.mu.Unlock()
-		return Token{}, ctx.Err(), joined
+		return Token{}, ctx.Err()
 	}
 }
 

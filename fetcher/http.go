@@ -175,7 +175,7 @@ func (h *HTTP) Fetch(ctx context.Context, req Request) (Token, error) {
 	if err != nil {
 		return Token{}, &Error{Class: Permanent, Request: req, Err: ErrInvalidRequest, Detail: err.Error()}
 	}
-	tok, err, _ := h.flights.do(ctx, norm.Key(), h.timeout, func(fctx context.Context) (Token, error) {
+	tok, err := h.flights.do(ctx, norm.Key(), h.timeout, func(fctx context.Context) (Token, error) {
 		return h.fetch(fctx, norm, out)
 	})
 	if err != nil {
