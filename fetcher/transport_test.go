@@ -398,3 +398,54 @@ func TestErrorText(t *testing.T) {
 		}
 	}
 }
+
+// TestLeaderWithEndlessContext: a caller whose context never ends runs the
+// round trip itself; callers joining it share the outcome or leave early.
+func TestLeaderWithEndlessContext(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		tok := rtmToken(t, "alice")
+		release := make(chan struct{})
+		var hits atomic.Int32
+		srv := serve(func(w http.ResponseWriter, r *http.Request) {
+			hits.Add(1)
+			<-release
+			answerToken(tok)(w, r)
+		})
+		h, _ := NewHTTP("https://x.example", WithTransport(srv), WithClock(mockClock()))
+		leader := make(chan error, 1)
+		go func() {
+			_, err := h.Fetch(context.Background(), rtmAlice)
+			leader <- err
+		}()
+		synctest.Wait()
+		leaverCtx, cancel := context.WithCancel(t.Context())
+		left := make(chan error, 1)
+		go func() {
+			_, err := h.Fetch(leaverCtx, rtmAlice)
+			left <- err
+		}()
+		joined := make(chan error, 1)
+		go func() {
+			got, err := h.Fetch(t.Context(), rtmAlice)
+			if err == nil && got.Raw != tok {
+				err = errors.New("different token")
+			}
+			joined <- err
+		}()
+		synctest.Wait()
+		cancel()
+		if err := <-left; !errors.Is(err, context.Canceled) {
+			t.Errorf("leaver: %v", err)
+		}
+		close(release)
+		if err := <-leader; err != nil {
+			t.Errorf("leader: %v", err)
+		}
+		if err := <-joined; err != nil {
+			t.Errorf("joiner: %v", err)
+		}
+		if hits.Load() != 1 {
+			t.Errorf("%d hits", hits.Load())
+		}
+	})
+}
