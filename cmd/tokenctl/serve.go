@@ -82,6 +82,10 @@ func runServe(ctx context.Context, args []string, env *cmdEnv) error {
 		AppID: *appID, Certificate: *cert, Seed: rand.Int64(), CORSAllowOrigin: "*",
 	})
 
+	// Catch the signals before announcing the address, so that a signal
+	// sent by whoever read the announcement shuts down gracefully.
+	ctx, stop := signal.NotifyContext(ctx, syscall.SIGINT, syscall.SIGTERM)
+	defer stop()
 	ln, err := net.Listen("tcp", *addr)
 	if err != nil {
 		return fmt.Errorf("serve: %w", err)
@@ -99,8 +103,6 @@ func runServe(ctx context.Context, args []string, env *cmdEnv) error {
 		return err
 	}
 
-	ctx, stop := signal.NotifyContext(ctx, syscall.SIGINT, syscall.SIGTERM)
-	defer stop()
 	served := make(chan error, 1)
 	go func() { served <- srv.Serve(ln) }()
 	select {

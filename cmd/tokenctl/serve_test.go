@@ -7,8 +7,10 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"os"
 	"strings"
 	"sync"
+	"syscall"
 	"testing"
 	"time"
 
@@ -201,4 +203,22 @@ func TestServeUsageAndFailures(t *testing.T) {
 	defer ln.Close()
 	runTest(t, "", nil, "serve", "--addr", ln.Addr().String(), "--app-id", serveApp, "--cert", serveCert).
 		wantError(t, exitFail, "address already in use")
+}
+
+// TestServeStopsOnSIGTERM: a SIGTERM shuts the server down gracefully,
+// exit status 0.
+func TestServeStopsOnSIGTERM(t *testing.T) {
+	s := startServe(t, nil, "--app-id", serveApp, "--cert", serveCert)
+	if err := syscall.Kill(os.Getpid(), syscall.SIGTERM); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case code := <-s.done:
+		s.done <- code
+		if code != 0 || !strings.Contains(s.stderr.String(), "shutting down") {
+			t.Errorf("exit %d, stderr %q", code, s.stderr.String())
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("SIGTERM did not stop the server")
+	}
 }
