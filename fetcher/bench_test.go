@@ -59,6 +59,7 @@ func BenchmarkFetchLoopback(b *testing.B) {
 		b.Run(ep.name+"/fetcher", func(b *testing.B) {
 			ctx := context.Background()
 			b.ReportAllocs()
+			defer reportCPU(b)()
 			for b.Loop() {
 				if _, err := h.Fetch(ctx, req); err != nil {
 					b.Fatal(err)
@@ -69,6 +70,7 @@ func BenchmarkFetchLoopback(b *testing.B) {
 			ctx, cancel := context.WithCancel(context.Background())
 			defer cancel()
 			b.ReportAllocs()
+			defer reportCPU(b)()
 			for b.Loop() {
 				if _, err := h.Fetch(ctx, req); err != nil {
 					b.Fatal(err)
@@ -80,6 +82,7 @@ func BenchmarkFetchLoopback(b *testing.B) {
 		c := &http.Client{Transport: http.DefaultTransport.(*http.Transport).Clone()}
 		b.Run(ep.name+"/net-http", func(b *testing.B) {
 			b.ReportAllocs()
+			defer reportCPU(b)()
 			for b.Loop() {
 				resp, err := c.Post(srv.URL+"/getToken", "application/json", strings.NewReader(body))
 				if err != nil {
@@ -96,6 +99,17 @@ func BenchmarkFetchLoopback(b *testing.B) {
 		})
 		c.CloseIdleConnections()
 		srv.Close()
+	}
+}
+
+// reportCPU starts measuring process CPU time (client and loopback server
+// together) and returns a func that reports it per operation.
+func reportCPU(b *testing.B) func() {
+	start := processCPU()
+	return func() {
+		if n := b.N; n > 0 {
+			b.ReportMetric(float64(processCPU()-start)/float64(n), "cpu-ns/op")
+		}
 	}
 }
 
