@@ -128,8 +128,9 @@ func (h *huffman) init(lengths []uint8) error {
 	return nil
 }
 
-// decode reads one symbol. The common case (a short code with enough bits
-// buffered) is small enough to be inlined.
+// decode reads one symbol: a table lookup for a short code with enough bits
+// buffered, decodeSlow otherwise. (huffmanBlock repeats this fast path
+// inline for literal/length symbols.)
 func (h *huffman) decode(br *bitReader) (int, error) {
 	if br.nbits >= fastBits {
 		if e := h.fast[br.bits&(1<<fastBits-1)]; e != 0 {
@@ -345,14 +346,27 @@ func readDynamic(br *bitReader, lit, dist *huffman) error {
 // huffmanBlock decodes compressed data until the end-of-block symbol.
 func huffmanBlock(br *bitReader, out []byte, limit int, lit, dist *huffman) ([]byte, error) {
 	for {
-		if br.nbits < lit.eobLen {
-			if br.fill(); br.nbits < lit.eobLen {
-				return out, errTruncated
-			}
+		// One refill per symbol covers the longest code, length and
+		// distance (48 bits) while the input lasts.
+		if br.nbits < 48 {
+			br.fill()
 		}
-		sym, err := lit.decode(br)
-		if err != nil {
-			return out, err
+		if br.nbits < lit.eobLen {
+			return out, errTruncated
+		}
+		// The fast path of lit.decode, inlined by hand: this loop runs once
+		// per output symbol.
+		var sym int
+		if e := lit.fast[br.bits&(1<<fastBits-1)]; e != 0 && uint(e&15) <= br.nbits {
+			n := uint(e & 15)
+			br.bits >>= n
+			br.nbits -= n
+			sym = int(e >> 4)
+		} else {
+			var err error
+			if sym, err = lit.decodeSlow(br); err != nil {
+				return out, err
+			}
 		}
 		switch {
 		case sym < 256:

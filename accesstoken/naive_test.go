@@ -50,11 +50,11 @@ func naiveParse(s string) (*Token, error) {
 	}
 	defer zr.Close()
 	payload, err := io.ReadAll(io.LimitReader(zr, MaxPayloadSize+1))
+	if len(payload) > MaxPayloadSize { // over the cap, whatever follows
+		return nil, ErrTooLarge
+	}
 	if err != nil {
 		return nil, fmt.Errorf("%w: %v", ErrMalformed, err)
-	}
-	if len(payload) > MaxPayloadSize {
-		return nil, ErrTooLarge
 	}
 	r := bytes.NewReader(payload)
 	t := &Token{Version: "007", Complete: true}
