@@ -67,8 +67,9 @@ type Engine struct {
 	seed     int64
 	log      *slog.Logger
 	watchdog time.Duration
-	// wall returns the wall-clock time with the monotonic reading
-	// stripped. Tests replace it to make wall and monotonic time disagree.
+	// wall, when set by a test, returns the wall-clock time, so tests can
+	// make wall and monotonic time disagree. Nil derives the wall clock
+	// from the clock's reading (see wallAt).
 	wall func() time.Time
 
 	ctx    context.Context // engine-owned; parent of every operation's context
@@ -141,7 +142,6 @@ func NewEngine(cfg Config) (*Engine, error) {
 		events:   eventQueue{fn: cfg.OnEvent},
 		wake:     make(chan struct{}, 1),
 	}
-	e.wall = func() time.Time { return e.clk.Now().Round(0) }
 	e.cond = sync.NewCond(&e.mu)
 	return e, nil
 }
@@ -310,7 +310,29 @@ func (e *Engine) nextWake(now int64) int64 {
 }
 
 // nowWall returns the wall-clock now as Unix nanoseconds.
-func (e *Engine) nowWall() int64 { return e.wall().UnixNano() }
+func (e *Engine) nowWall() int64 { return e.wallNow().UnixNano() }
+
+// wallNow returns the wall-clock now (no monotonic reading).
+func (e *Engine) wallNow() time.Time { return e.wallAt(e.clk.Now()) }
+
+// wallAt returns the wall-clock time of a clock reading mono: the reading
+// itself with its monotonic part stripped, unless a test replaced e.wall
+// to make the two clocks disagree. Taking both from one reading matters: a
+// mock clock moved between two reads would look like a clock jump.
+func (e *Engine) wallAt(mono time.Time) time.Time {
+	if e.wall != nil {
+		return e.wall()
+	}
+	return mono.Round(0)
+}
+
+// Poke wakes the scheduler so it re-reads the clock at once. A harness that
+// moves a *clock.Mock calls it after every move: the mock measures a new
+// timer from its own current time, so a timer the scheduler arms while the
+// harness is moving the clock may be registered late; a poke makes the
+// scheduler look at the moved clock and re-arm. Poke never blocks and is
+// harmless on a real clock.
+func (e *Engine) Poke() { e.notify() }
 
 // notify wakes the scheduler without blocking.
 func (e *Engine) notify() {

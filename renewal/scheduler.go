@@ -44,16 +44,20 @@ func (e *Engine) loop() {
 		}
 		now := e.tick()
 		next := e.nextWake(now)
-		e.mu.Unlock()
-		e.flush()
-
 		// A fresh timer per cycle: never Reset a timer that may have fired.
+		// It is armed before e.mu is released: a harness that sees the
+		// engine idle (Activity, under e.mu) and then moves a mock clock
+		// must find the timer already registered, or the mock would fire it
+		// late, measured from the moved clock.
 		var t *clock.Timer
 		var fire <-chan time.Time
 		if next != 0 {
 			t = e.clk.Timer(time.Duration(next - now))
 			fire = t.C
 		}
+		e.mu.Unlock()
+		e.flush()
+
 		select {
 		case <-fire:
 		case <-e.wake:
@@ -70,8 +74,8 @@ func (e *Engine) loop() {
 // calls running past their timeout. e.mu must be held. It returns the
 // wall-clock now it used.
 func (e *Engine) tick() int64 {
-	now := e.nowWall()
-	now = e.checkJump(now)
+	mono := e.clk.Now()
+	now := e.checkJump(e.wallAt(mono).UnixNano(), mono)
 	e.sigMu.Lock()
 	sigs := e.sigq
 	e.sigq = nil
@@ -103,8 +107,7 @@ func (e *Engine) tick() int64 {
 // whatever is now due runs at once. A backward one (the wall clock set back)
 // is reported and every due time and deadline is moved back by the same
 // amount, so the engine neither sleeps past a real deadline nor loops.
-func (e *Engine) checkJump(now int64) int64 {
-	mono := e.clk.Now()
+func (e *Engine) checkJump(now int64, mono time.Time) int64 {
 	if e.lastMono.IsZero() {
 		e.lastMono, e.lastWall = mono, now
 		return now

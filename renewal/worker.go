@@ -229,7 +229,7 @@ func (e *Engine) fetch(o *op, req fetcher.Request) (fetcher.Token, result) {
 		return tok, result{step: TriggerFetchFailed, err: &fetcher.Error{Class: fetcher.Permanent, Request: req,
 			Detail: "fetcher returned an empty token", Err: fetcher.ErrBadResponse}}
 	}
-	now := e.wall()
+	now := e.wallNow()
 	if tok.ReceivedAt.IsZero() {
 		tok.ReceivedAt = now
 	}
@@ -257,7 +257,7 @@ func (e *Engine) call(o *op, what string, timeout time.Duration, token string, f
 	if err := o.ctx.Err(); err != nil {
 		return err, false // superseded or closing: never call the SDK with a stale token
 	}
-	ctx, cancel := e.clk.WithTimeout(o.ctx, timeout)
+	ctx, cancel := withClockTimeout(o.ctx, e.clk, timeout)
 	defer cancel()
 	e.mu.Lock()
 	o.stepDeadline = e.nowWall() + int64(timeout)
