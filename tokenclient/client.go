@@ -23,7 +23,7 @@ type Config struct {
 	// of every stream-channel token. Required; at most 64 bytes.
 	UserID string
 	// Fetcher fetches tokens from the application's token server, for
-	// example fetcher.NewHTTP(url). Required.
+	// example the *fetcher.HTTP returned by fetcher.NewHTTP(url). Required.
 	Fetcher fetcher.Fetcher
 	// SDK is the application's adapter around its Signaling client (see the
 	// package documentation). Required. Implement signaling.StreamSDK too

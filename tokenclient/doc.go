@@ -10,9 +10,13 @@
 //
 // # The twenty lines
 //
+//	f, err := fetcher.NewHTTP("https://tokens.example.com") // preset: agora-token-service
+//	if err != nil {
+//		return err
+//	}
 //	c, err := tokenclient.New(tokenclient.Config{
 //		UserID:  "bot-42",
-//		Fetcher: fetcher.NewHTTP("https://tokens.example.com"), // preset: agora-token-service
+//		Fetcher: f,
 //		SDK:     adapter,                                        // the app's Login/Logout/RenewToken/... hooks
 //		OnEvent: func(ev renewal.Event) { metrics.Observe(ev) }, // optional; must not block
 //	})
