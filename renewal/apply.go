@@ -44,7 +44,10 @@ func (e *Engine) dispatch(o *op) {
 	e.cond.Signal()
 }
 
-// abandon drops a queued operation that never ran (engine closing).
+// abandon drops a queued operation that never ran (engine closing). A
+// session already closing finishes its Close here if this was its last
+// operation, as finish would have done: otherwise a Session.Close waiting
+// for its queued logout would wait for ever.
 func (e *Engine) abandon(o *op) {
 	k := o.k
 	s := k.sess
@@ -58,6 +61,9 @@ func (e *Engine) abandon(o *op) {
 	e.inFlight--
 	o.cancel()
 	o.reply(ErrClosed)
+	if s.state >= sessionClosing && s.busy == 0 {
+		e.finishClose(s)
+	}
 }
 
 // finish applies an operation's result, schedules the follow-up work, and

@@ -154,3 +154,51 @@ func TestDeterministicWithOneWorker(t *testing.T) {
 		t.Fatal("seed has no effect")
 	}
 }
+
+// A Session.Close whose logout is still queued when the engine closes must
+// return: the abandoned logout finishes the session's Close.
+func TestSessionCloseQueuedLogoutAbandonedByEngineClose(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		r := newRig(t, time.Hour, func(c *Config, s *SessionConfig) {
+			c.Workers = 1
+			s.Policy.LogoutOnClose = true
+		})
+		r.start()
+		// A second session occupies the only worker with a fetch that
+		// returns only when its context ends.
+		r.f.mu.Lock()
+		r.f.gate = make(chan struct{})
+		r.f.mu.Unlock()
+		other, err := r.e.NewSession(SessionConfig{UserID: "other", Fetcher: r.f, SDK: newFakeSDK()})
+		if err != nil {
+			t.Fatal(err)
+		}
+		startErr := make(chan error, 1)
+		go func() { startErr <- other.Start(context.Background()) }()
+		synctest.Wait()
+		closeErr := make(chan error, 1)
+		go func() { closeErr <- r.s.Close(context.Background()) }()
+		synctest.Wait()
+		if a := r.e.Activity(); a.InFlight != 2 || a.Running != 1 {
+			t.Fatalf("activity %+v, want the logout queued behind the blocked fetch", a)
+		}
+		if err := r.e.Close(context.Background()); err != nil {
+			t.Fatalf("engine Close: %v", err)
+		}
+		synctest.Wait()
+		select {
+		case err := <-closeErr:
+			if err != nil {
+				t.Fatalf("session Close: %v", err)
+			}
+		default:
+			t.Fatal("session Close still waiting after the engine closed")
+		}
+		if err := <-startErr; !errors.Is(err, ErrClosed) {
+			t.Fatalf("other Start: %v, want ErrClosed", err)
+		}
+		if n := r.sdk.count("logout"); n != 0 {
+			t.Fatalf("%d logouts after the engine closed", n)
+		}
+	})
+}
