@@ -59,11 +59,10 @@ type Config struct {
 	// nil with a shared Engine.
 	Logger *slog.Logger
 	// OnEvent receives the client's renewal events (renewed, fetch failed,
-	// relogin, kicked, …) and, with a private engine, engine-wide events
-	// (clock jumps). It is called from engine goroutines, in order, and must
-	// not block; it may call State and RenewNow but not Close, Start,
-	// JoinStream or LeaveStream. Nil drops them (they are logged either
-	// way).
+	// relogin, kicked, clock jump, …). It is called from engine goroutines,
+	// in order, and must not block; it may call State and RenewNow but not
+	// Close, Start, JoinStream or LeaveStream. Nil drops them (they are
+	// logged either way).
 	OnEvent func(renewal.Event)
 }
 
@@ -102,8 +101,10 @@ func New(cfg Config) (*Client, error) {
 			workers = 2
 		}
 		var err error
+		// No engine-wide OnEvent: the engine also reports a clock jump to
+		// each session, so passing cfg.OnEvent here would deliver it twice.
 		eng, err = renewal.NewEngine(renewal.Config{Clock: cfg.Clock, Workers: workers, Seed: cfg.Seed,
-			Logger: cfg.Logger, OnEvent: cfg.OnEvent})
+			Logger: cfg.Logger})
 		if err != nil {
 			return nil, fmt.Errorf("%w: %w", ErrInvalidConfig, err)
 		}
