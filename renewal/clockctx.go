@@ -24,7 +24,9 @@ func withClockTimeout(parent context.Context, clk clock.Clock, d time.Duration) 
 		c.cancel(context.DeadlineExceeded)
 		return c, func() {}
 	}
-	stop := context.AfterFunc(parent, func() { c.cancel(context.Cause(parent)) })
+	// Err must be Canceled or DeadlineExceeded (the context contract), not
+	// the parent's cause, which may be any error.
+	stop := context.AfterFunc(parent, func() { c.cancel(parent.Err()) })
 	t := clk.AfterFunc(d, func() { c.cancel(context.DeadlineExceeded) })
 	c.mu.Lock()
 	c.release = func() { stop(); t.Stop() }

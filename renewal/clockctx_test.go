@@ -61,6 +61,21 @@ func TestClockTimeoutFollowsParentAndCancel(t *testing.T) {
 	})
 }
 
+// A parent cancelled with a cause still gives Err() == Canceled, as the
+// context contract requires.
+func TestClockTimeoutParentCauseNotErr(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		parent, pcancel := context.WithCancelCause(context.Background())
+		ctx, cancel := withClockTimeout(parent, clock.New(), time.Hour)
+		defer cancel()
+		pcancel(errors.New("engine closing"))
+		synctest.Wait()
+		if err := ctx.Err(); err != context.Canceled {
+			t.Fatalf("Err() = %v, want exactly context.Canceled", err)
+		}
+	})
+}
+
 func TestClockTimeoutOnMock(t *testing.T) {
 	m := clock.NewMock()
 	ctx, cancel := withClockTimeout(context.Background(), m, time.Minute)
