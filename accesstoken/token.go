@@ -3,6 +3,7 @@ package accesstoken
 import (
 	"hash/crc32"
 	"strconv"
+	"strings"
 	"time"
 )
 
@@ -146,6 +147,48 @@ func (l *Legacy) MatchChannel(name string) bool {
 func (l *Legacy) MatchUID(uid string) bool {
 	return crc32.ChecksumIEEE([]byte(uid)) == l.CRCUid
 }
+
+// String describes t for humans and logs: version, app ID, times and
+// services. It leaves out the signature and the signed bytes, from which
+// the token could be rebuilt, so printing a Token (or a *Token) with fmt's
+// %v or %+v never reveals a usable token.
+func (t Token) String() string {
+	var b strings.Builder
+	b.WriteString(t.Version)
+	b.WriteString(" token for app ")
+	b.WriteString(strconv.Quote(t.AppID))
+	b.WriteString(", issued ")
+	b.WriteString(t.IssuedAt().Format(time.RFC3339))
+	b.WriteString(", expires ")
+	b.WriteString(t.ExpiresAt().Format(time.RFC3339))
+	if len(t.Services) > 0 {
+		b.WriteString(", services")
+		for i, s := range t.Services {
+			if i > 0 {
+				b.WriteByte(',')
+			}
+			b.WriteByte(' ')
+			b.WriteString(s.Type.String())
+		}
+	}
+	if !t.Complete {
+		b.WriteString(" (incomplete)")
+	}
+	return b.String()
+}
+
+// GoString is like String, for fmt's %#v.
+func (t Token) GoString() string { return "accesstoken.Token{" + strconv.Quote(t.String()) + "}" }
+
+// String describes l without its signature and signed message, like
+// Token.String.
+func (l Legacy) String() string {
+	return "006 legacy fields: ts " + strconv.FormatUint(uint64(l.Ts), 10) +
+		", " + strconv.Itoa(len(l.Privileges)) + " privileges"
+}
+
+// GoString is like String, for fmt's %#v.
+func (l Legacy) GoString() string { return "accesstoken.Legacy{" + strconv.Quote(l.String()) + "}" }
 
 // IssuedAt returns IssueTs as a UTC time.
 func (t *Token) IssuedAt() time.Time { return time.Unix(int64(t.IssueTs), 0).UTC() }
