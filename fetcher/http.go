@@ -154,6 +154,16 @@ func redirectPolicy(insecure bool, next func(*http.Request, []*http.Request) err
 	}
 }
 
+// String describes h by its preset and server URL (without user info or
+// query). It exists so that printing a fetcher with fmt's %v or %+v never
+// shows the values of its headers (an Authorization, an API key).
+func (h *HTTP) String() string {
+	return "fetcher.HTTP(" + h.preset.name + " at " + shownURL(h.base) + ")"
+}
+
+// GoString is like String, for fmt's %#v.
+func (h *HTTP) GoString() string { return h.String() }
+
 // CloseIdleConnections closes the idle connections of the fetcher's HTTP
 // client.
 func (h *HTTP) CloseIdleConnections() { h.client.CloseIdleConnections() }

@@ -236,3 +236,23 @@ func TestTokenFormatsRedacted(t *testing.T) {
 		t.Errorf("log %s", buf.String())
 	}
 }
+
+// TestHTTPFormatsRedacted: printing a fetcher never shows its header values
+// nor the URL's credentials.
+func TestHTTPFormatsRedacted(t *testing.T) {
+	h, err := NewHTTP("https://user:pw-secret@tokens.example.com/base?key=q-secret",
+		WithHeader("Authorization", "Bearer hunter2"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, s := range []string{fmt.Sprint(h), fmt.Sprintf("%+v", h), fmt.Sprintf("%#v", h), fmt.Sprintf("%v", []*HTTP{h})} {
+		for _, secret := range []string{"hunter2", "pw-secret", "q-secret"} {
+			if strings.Contains(s, secret) {
+				t.Errorf("%q shows %q", s, secret)
+			}
+		}
+		if !strings.Contains(s, "tokens.example.com/base") {
+			t.Errorf("%q does not name the server", s)
+		}
+	}
+}
