@@ -29,4 +29,17 @@
 // [Signaling] is a fake Signaling (RTM 2.x) SDK that checks each token it
 // is given and fires the will-expire and link-state events the real SDK
 // fires, on its clock.
+//
+// # Harness
+//
+// [Harness] wires the two together with a tokenclient.Client per session on
+// one renewal engine, all on a *clock.Mock: [NewHarness] with a
+// [HarnessConfig] (sessions, stream channels, token lifetime, policy, seed),
+// then [Harness.Start], [Harness.Advance] to step simulated time
+// deterministically (to each due instant, waiting until the whole system is
+// idle, never sleeping on the real clock), and [Harness.Summary],
+// [Harness.Check] and [Harness.Timeline] to assert on what happened. Each
+// [HarnessSession] exposes its fake SDK and its client, for scripting
+// faults between Advance calls. The same seed and the same calls give the
+// same run; tokenctl simulate is this harness at scale.
 package mock
