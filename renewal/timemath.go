@@ -81,14 +81,6 @@ func renewAt(receipt, deadline, now time.Time, p Policy, u float64) (at time.Tim
 	return at, life < p.MinTTL
 }
 
-// nextRenewal returns the renewal time and deadline of tok seen at now with
-// jitter draw u, and whether it is too short to renew safely.
-func nextRenewal(tok fetcher.Token, now time.Time, p Policy, u float64) (at, deadline time.Time, tooShort bool) {
-	receipt, deadline, _ := tokenTimes(tok, now)
-	at, tooShort = renewAt(receipt, deadline, now, p, u)
-	return at, deadline, tooShort
-}
-
 // backoffDelay turns the interval computed by the exponential backoff
 // (base) into the wait before the next attempt: jittered down by up to one
 // half with draw u (never zero, never a hot loop), BackoffLong instead for a

@@ -108,12 +108,14 @@ func TestRenewAtInvariants(t *testing.T) {
 	}
 }
 
-func TestNextRenewal(t *testing.T) {
+// TestTokenRenewal: what install computes for a plain one-hour token.
+func TestTokenRenewal(t *testing.T) {
 	p := defPolicy(t)
 	tok := fetcher.Token{ReceivedAt: t0, Lifetime: time.Hour, ExpiresAt: t0.Add(time.Hour)}
-	at, dl, short := nextRenewal(tok, t0, p, 0)
+	receipt, dl, _ := tokenTimes(tok, t0)
+	at, short := renewAt(receipt, dl, t0, p, 0)
 	if !dl.Equal(t0.Add(time.Hour)) || !at.Equal(t0.Add(48*time.Minute)) || short {
-		t.Errorf("nextRenewal = %v, %v, %v", at.Sub(t0), dl.Sub(t0), short)
+		t.Errorf("renewal at %v, deadline %v, too short %v", at.Sub(t0), dl.Sub(t0), short)
 	}
 }
 
