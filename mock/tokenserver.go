@@ -138,6 +138,14 @@ func (s *TokenServer) AppID() string { return s.appID }
 // Certificate returns the app certificate the server signs with.
 func (s *TokenServer) Certificate() string { return s.cert }
 
+// String names the server by its app ID. It exists so that printing a
+// TokenServer with fmt's %v or %+v never shows its certificate (tokenctl
+// serve runs one with a real app certificate).
+func (s *TokenServer) String() string { return "mock.TokenServer(app " + s.appID + ")" }
+
+// GoString is like String, for fmt's %#v.
+func (s *TokenServer) GoString() string { return s.String() }
+
 // Transport returns a round tripper that serves requests with s in memory,
 // without sockets or goroutines.
 func (s *TokenServer) Transport() http.RoundTripper { return s.transport }

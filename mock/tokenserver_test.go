@@ -2,6 +2,7 @@ package mock_test
 
 import (
 	"encoding/json"
+	"fmt"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -286,5 +287,20 @@ func TestTokenServerOverHTTP(t *testing.T) {
 	}
 	if st := ts.Stats(); st.Requests != 2 || st.ByRoute["redirect"] != 2 {
 		t.Errorf("stats %+v", st)
+	}
+}
+
+// TestTokenServerPrintsNoCertificate: printing the server never shows the
+// certificate it signs with.
+func TestTokenServerPrintsNoCertificate(t *testing.T) {
+	const cert = "5cfd2fd1755d40ecb72977518be15d3b"
+	s := mock.NewTokenServer(mock.TokenServerConfig{Certificate: cert})
+	for _, out := range []string{fmt.Sprint(s), fmt.Sprintf("%+v", s), fmt.Sprintf("%#v", s)} {
+		if strings.Contains(out, cert) {
+			t.Errorf("%q shows the certificate", out)
+		}
+		if !strings.Contains(out, mock.DefaultAppID) {
+			t.Errorf("%q does not name the app", out)
+		}
 	}
 }
