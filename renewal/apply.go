@@ -368,7 +368,6 @@ func (e *Engine) startOp(k *key, kind OpKind, force bool, reason string) {
 		e.failing(k).forced = true
 	}
 	o := newOp(kind, k, reason, nil)
-	o.force = force
 	if k.op != nil || (!k.isLogin() && s.reloginBusy()) {
 		if k.pending == nil || k.pending.done == nil {
 			e.setPending(k, o)

@@ -16,7 +16,6 @@ type op struct {
 	kind   OpKind
 	k      *key
 	gen    uint64
-	force  bool
 	curRaw string // token in use when the op started; never renew with it
 	reason string
 	ctx    context.Context
