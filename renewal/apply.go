@@ -49,21 +49,26 @@ func (e *Engine) dispatch(o *op) {
 // operation, as finish would have done: otherwise a Session.Close waiting
 // for its queued logout would wait for ever.
 func (e *Engine) abandon(o *op) {
+	e.release(o)
+	e.inFlight--
+	o.reply(ErrClosed)
+	if s := o.k.sess; s.state >= sessionClosing && s.busy == 0 {
+		e.finishClose(s)
+	}
+}
+
+// release undoes dispatch's marks on o's key and session (not the in-flight
+// count, which finish drops last) and cancels o's context.
+func (e *Engine) release(o *op) {
 	k := o.k
-	s := k.sess
 	if k.op == o {
 		k.op = nil
 	}
-	s.busy--
+	k.sess.busy--
 	if !k.isLogin() {
-		s.streamBusy--
+		k.sess.streamBusy--
 	}
-	e.inFlight--
 	o.cancel()
-	o.reply(ErrClosed)
-	if s.state >= sessionClosing && s.busy == 0 {
-		e.finishClose(s)
-	}
 }
 
 // finish applies an operation's result, schedules the follow-up work, and
@@ -72,16 +77,9 @@ func (e *Engine) finish(o *op, r result) {
 	e.mu.Lock()
 	e.running[o.slot] = nil
 	o.holdReply = true
+	e.release(o)
 	k := o.k
 	s := k.sess
-	if k.op == o {
-		k.op = nil
-	}
-	s.busy--
-	if !k.isLogin() {
-		s.streamBusy--
-	}
-	o.cancel()
 	now := e.nowWall()
 	switch {
 	case e.state != engineRunning:
