@@ -50,7 +50,8 @@
 //
 // Tokens, header values (an Authorization, say) and bodies are never
 // logged nor put in errors, and a [Token] formats itself (fmt's %v, log/slog)
-// with its Raw field redacted by [Redact]. Plain http is refused except to
+// with its Raw field redacted by [Redact], while an [HTTP] fetcher prints
+// as its preset and server URL only. Plain http is refused except to
 // loopback hosts, for server URLs and redirects alike, and headers set with
 // [WithHeader] or a template do not follow a redirect to another host.
 //
