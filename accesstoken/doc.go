@@ -25,6 +25,10 @@
 // [Token.VerifyLegacy] and [BuildLegacy] do the same for 006 tokens, whose
 // signature also covers the channel name and uid.
 //
+// A parsed [Token] prints (fmt's %v, %+v, %#v) as its version, app, times
+// and services, never its signature: with the signed bytes it would be the
+// token itself.
+//
 // # Performance
 //
 // Parse inflates with a small DEFLATE decoder of its own that writes straight
@@ -34,6 +38,4 @@
 // allocations and about a microsecond. Build reuses compress/zlib writers
 // and buffers through sync.Pool, so that its output stays byte-identical to
 // the official Go builder's.
-//
-// The byte-level format is described in the project's spec/accesstoken.md.
 package accesstoken
