@@ -3,6 +3,7 @@ package mock
 import (
 	"log/slog"
 	"slices"
+	"strconv"
 	"sync"
 	"time"
 
@@ -170,6 +171,14 @@ func (s *Signaling) OnLinkState(f func(signaling.LinkStateEvent)) {
 
 // UserID returns the user the fake expects tokens for.
 func (s *Signaling) UserID() string { return s.userID }
+
+// String names the fake SDK by its user. It exists so that printing a
+// Signaling with fmt's %v or %+v never shows the certificate it verifies
+// tokens with, nor the tokens it holds.
+func (s *Signaling) String() string { return "mock.Signaling(user " + strconv.Quote(s.userID) + ")" }
+
+// GoString is like String, for fmt's %#v.
+func (s *Signaling) GoString() string { return s.String() }
 
 // State returns the state of the message (login) link.
 func (s *Signaling) State() signaling.LinkState {

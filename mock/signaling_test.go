@@ -3,6 +3,7 @@ package mock_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"slices"
 	"strings"
 	"sync"
@@ -411,5 +412,20 @@ func TestSignalingCanceledContext(t *testing.T) {
 	}
 	if e := f.lastEntry(); e.Kind != mock.EntryLogin || e.OK {
 		t.Errorf("last entry = %v, want a failed login", e)
+	}
+}
+
+// TestSignalingPrintsNoCertificate: printing the fake SDK never shows the
+// certificate it verifies with.
+func TestSignalingPrintsNoCertificate(t *testing.T) {
+	const cert = "5cfd2fd1755d40ecb72977518be15d3b"
+	s := mock.NewSignaling(mock.SignalingConfig{Certificate: cert, UserID: sigUser})
+	for _, out := range []string{fmt.Sprint(s), fmt.Sprintf("%+v", s), fmt.Sprintf("%#v", s)} {
+		if strings.Contains(out, cert) {
+			t.Errorf("%q shows the certificate", out)
+		}
+		if !strings.Contains(out, sigUser) {
+			t.Errorf("%q does not name the user", out)
+		}
 	}
 }
