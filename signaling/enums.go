@@ -133,7 +133,7 @@ const (
 	ClassInfo        ReasonClass = iota // informational; nothing to do
 	ClassTransient                      // the SDK recovers by itself
 	ClassToken                          // the token is invalid or expired: fetch a fresh one
-	ClassBackoff                        // rate limited: wait, then retry
+	ClassBackoff                        // rate limited or a failed join: wait, then retry
 	ClassKick                           // another login or the server removed us: never auto-relogin by default
 	ClassFatalConfig                    // wrong app ID, channel, user, or service not enabled: report
 	ClassEscalate                       // unknown or unexpected: report
@@ -157,7 +157,7 @@ func (r Reason) Class() ReasonClass {
 	case ReasonInvalidToken, ReasonTokenExpired:
 		return ClassToken
 	case ReasonOperationRateExceedLimitation, ReasonLoginTooFrequent, ReasonConnectionError,
-		ReasonChannelInErrorState:
+		ReasonChannelInErrorState, ReasonJoinFailed:
 		return ClassBackoff
 	case ReasonLoginRejected, ReasonSameUIDLogin, ReasonKickedOutByServer:
 		return ClassKick

@@ -44,7 +44,7 @@ func runDecode(_ context.Context, args []string, env *cmdEnv) error {
 	return writeSummary(env.Stdout, tok, env.Now())
 }
 
-// decodedJSON returns the spec/tokenctl.md JSON form of a token.
+// decodedJSON returns the JSON form of a token that "decode --json" prints.
 func decodedJSON(t *accesstoken.Token) any {
 	if l := t.Legacy; l != nil {
 		return legacyJSON{

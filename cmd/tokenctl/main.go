@@ -18,7 +18,7 @@ import (
 
 func main() { os.Exit(run(os.Args[1:], os.Stdin, os.Stdout, os.Stderr)) }
 
-// Exit statuses (spec/tokenctl.md).
+// Exit statuses (see the package documentation).
 const (
 	exitOK    = 0
 	exitFail  = 1 // the operation failed: bad token, bad signature, fetch failed
