@@ -190,6 +190,9 @@ func WithDefaultTTL(d time.Duration) Option {
 // WithTimeout bounds one whole fetch, retries included (default
 // [DefaultTimeout]). The bound applies to the round trip shared by concurrent
 // identical requests, which runs detached from any single caller's context.
+// Like the in-request retry waits, it runs on the real clock, not the one
+// given to WithClock: under a clock.Mock the caller's context (the renewal
+// engine's fetch timeout, on the mock clock) is what bounds a hung server.
 func WithTimeout(d time.Duration) Option {
 	return optionFunc(func(o *options) {
 		if d <= 0 {
