@@ -1,11 +1,10 @@
 package mock
 
 import (
-	"context"
 	"errors"
 	"fmt"
 	"log/slog"
-	"runtime"
+	"net/http"
 	"strconv"
 	"sync"
 	"time"
@@ -34,9 +33,14 @@ type HarnessConfig struct {
 	// Sessions is the number of Signaling clients. If zero, one.
 	Sessions int
 	// UserID is the user ID of a single session, or the prefix of the
-	// numbered user IDs ("bot-1", "bot-2", …) when Sessions > 1. If empty,
-	// "bot".
+	// numbered user IDs ("bot-1", "bot-2", …) when Sessions > 1 or
+	// FirstUser is set. If empty, "bot".
 	UserID string
+	// FirstUser, when positive, numbers the user IDs from it ("bot-101",
+	// "bot-102", … for 101) even for a single session, so several harnesses
+	// (shards of one large simulation) give every session a distinct user
+	// ID. Zero numbers from 1, and only when Sessions > 1.
+	FirstUser int
 	// Channels are the stream channels every session joins after login.
 	Channels []string
 	// TTL is the token lifetime asked of the token server. If zero, one
@@ -50,14 +54,24 @@ type HarnessConfig struct {
 	// and still correct, but the order of simultaneous events may vary.
 	Workers int
 	// Resolution, when positive, rounds every step of simulated time up to
-	// a multiple of it, so one step handles every event in the window.
-	// Large simulations use it to trade timing precision (signals are
-	// delivered up to Resolution late) for speed. Zero steps to each due
-	// time exactly.
+	// a multiple of it (counted from Start), so one step handles everything
+	// due in the window: proactive renewals, retries after a backoff and the
+	// fakes' signals all happen up to Resolution late. Large simulations use
+	// it to trade timing precision for speed (each step costs about 1 ms of
+	// real time). Keep it well below the renewal lead (Policy.MinLead, 2 min
+	// by default) unless late renewals are what you want to see. Steps
+	// stay exact while a call waits on the clock (a hanging hook's
+	// timeout, token-server latency). Zero steps to each due time exactly.
 	Resolution time.Duration
 	// Logger receives the engine's and the fakes' log lines. Nil discards
-	// them. Tokens are never logged.
+	// them (without formatting them). Tokens are never logged.
 	Logger *slog.Logger
+	// WrapTransport, if set, wraps the in-memory transport through which
+	// every session fetches from Server, to add faults the TokenServer does
+	// not script (a random share of failed requests, say). The wrapper is
+	// called from the engine's workers; with Workers = 1, one request at a
+	// time, in a deterministic order.
+	WrapTransport func(http.RoundTripper) http.RoundTripper
 	// OnEvent, if set, receives every session's renewal events after the
 	// harness has counted them. It must not block.
 	OnEvent func(renewal.Event)
@@ -76,12 +90,28 @@ type HarnessConfig struct {
 // [renewal.Engine.Activity] and the fakes' counters of calls blocked on the
 // clock.
 //
-// A Harness is driven from one goroutine: Start, Advance, Close and the
-// assertion helpers must not be called concurrently. The fakes may be
-// scripted (faults, kicks) from that goroutine between Advance calls.
+// Cost: clock.Mock sleeps 1 ms of real time per move and per timer it
+// fires, so a step costs about 1 ms of wall time (nothing inside a
+// testing/synctest bubble, where those sleeps are fake). The engine's
+// scheduler timer is kept off Clock (see Clock) so that one step wakes the
+// engine once, however many renewals fall due in it.
+//
+// Assert with [Harness.Check] (or [HarnessSession.Check]), [Harness.Summary],
+// [Harness.Events], [Harness.Renewals], [Harness.ServerRequests],
+// [Harness.MaxLoggedOut] and the timelines ([Harness.SessionTimeline]).
+//
+// A Harness is driven from one goroutine: Start, Advance, Close, the
+// session calls and the assertion helpers must not be called concurrently.
+// The fakes and the server may be scripted (faults, kicks, forced expiries)
+// from that goroutine between harness calls; callbacks that scripting fires
+// are held until the harness runs again (see Start), so with Workers = 1
+// the same seed and the same script give the same run, event for event.
 type Harness struct {
 	// Clock is the mock clock everything runs on. Advance moves it; do not
-	// move it directly while sessions run.
+	// move it directly while sessions run: the engine reads the time and
+	// arms its call timeouts on Clock, but its scheduler is woken by the
+	// harness after each step (renewal.Engine.Poke), not by a timer on
+	// Clock.
 	Clock *clock.Mock
 	// Server is the token server every session fetches from (in memory,
 	// with the agora-token-service preset).
@@ -94,8 +124,31 @@ type Harness struct {
 	sched    sigSchedule
 	started  bool
 	closed   bool
+	held     heldSignals
 	start    time.Time
 }
+
+// engineClock is the clock the harness gives the engine: Clock for the time
+// and every timer but the scheduler's, whose timers are parked on a mock
+// that never moves.
+//
+// Why: clock.Mock.Set fires the timers it passes one at a time, moving the
+// time to each and sleeping 1 ms of real time after each. The engine arms
+// one scheduler timer for its next due key, so a step over n due instants
+// would cost n sleeps and hand the engine intermediate times while the rest
+// of the system (the fakes' signals) still waits at the start of the step.
+// Instead the harness steps Clock to the instant it chose and pokes the
+// scheduler, which then handles everything due up to that instant at once.
+// The engine arms its fetch and hook timeouts with AfterFunc, which stays
+// on Clock, so a hanging call times out exactly when Clock passes its
+// deadline.
+type engineClock struct {
+	*clock.Mock
+	parked *clock.Mock
+}
+
+// Timer returns a timer that never fires by itself; see engineClock.
+func (c engineClock) Timer(d time.Duration) *clock.Timer { return c.parked.Timer(d) }
 
 // HarnessSession is one simulated Signaling client of a [Harness].
 type HarnessSession struct {
@@ -114,10 +167,15 @@ type HarnessSession struct {
 	counts [32]int // renewal events by kind
 }
 
-// NewHarness builds a harness. It starts nothing; call Start.
+// ErrHarnessConfig is wrapped by the errors NewHarness returns for a
+// configuration it cannot run.
+var ErrHarnessConfig = errors.New("mock: invalid HarnessConfig")
+
+// NewHarness builds a harness. It starts nothing; call Start. Errors wrap
+// ErrHarnessConfig.
 func NewHarness(cfg HarnessConfig) (*Harness, error) {
-	if cfg.Sessions < 0 || cfg.Workers < 0 || cfg.Resolution < 0 || cfg.TTL < 0 {
-		return nil, errors.New("mock: HarnessConfig has a negative Sessions, Workers, Resolution or TTL")
+	if cfg.Sessions < 0 || cfg.Workers < 0 || cfg.Resolution < 0 || cfg.TTL < 0 || cfg.FirstUser < 0 {
+		return nil, fmt.Errorf("%w: a negative Sessions, Workers, Resolution, TTL or FirstUser", ErrHarnessConfig)
 	}
 	if cfg.Sessions == 0 {
 		cfg.Sessions = 1
@@ -134,32 +192,42 @@ func NewHarness(cfg HarnessConfig) (*Harness, error) {
 	if cfg.Start.IsZero() {
 		cfg.Start = DefaultHarnessStart
 	}
+	if cfg.Logger == nil {
+		// The engine's own default formats every line before discarding it.
+		cfg.Logger = slog.New(slog.DiscardHandler)
+	}
 	clk := clock.NewMock()
 	clk.Set(cfg.Start)
 	h := &Harness{Clock: clk, cfg: cfg, start: cfg.Start}
 	h.Server = NewTokenServer(TokenServerConfig{Clock: clk, Seed: cfg.Seed, Logger: cfg.Logger})
+	parked := clock.NewMock()
+	parked.Set(cfg.Start)
 	eng, err := renewal.NewEngine(renewal.Config{
-		Clock: clk, Workers: cfg.Workers, Seed: cfg.Seed, Logger: cfg.Logger,
+		Clock: engineClock{Mock: clk, parked: parked}, Workers: cfg.Workers, Seed: cfg.Seed, Logger: cfg.Logger,
 		WatchdogInterval: -1, // a mock clock never suspends; the watchdog would only add steps
 	})
 	if err != nil {
-		return nil, fmt.Errorf("mock: harness engine: %w", err)
+		return nil, fmt.Errorf("%w: engine: %w", ErrHarnessConfig, err)
 	}
 	h.Engine = eng
+	var rt http.RoundTripper = h.Server.Transport()
+	if cfg.WrapTransport != nil {
+		rt = cfg.WrapTransport(rt)
+	}
 	f, err := fetcher.NewHTTP(TokenServerURL,
-		fetcher.WithTransport(h.Server.Transport()),
+		fetcher.WithTransport(rt),
 		fetcher.WithClock(clk),
 		fetcher.WithAppID(h.Server.AppID()),
 		fetcher.WithRetry(0, 0, 0), // the engine retries on the mock clock; in-request waits would use real time
 	)
 	if err != nil {
-		return nil, fmt.Errorf("mock: harness fetcher: %w", err)
+		return nil, fmt.Errorf("%w: fetcher: %w", ErrHarnessConfig, err)
 	}
 	h.sched.init(cfg.Sessions)
 	for i := 0; i < cfg.Sessions; i++ {
 		user := cfg.UserID
-		if cfg.Sessions > 1 {
-			user += "-" + strconv.Itoa(i+1)
+		if cfg.Sessions > 1 || cfg.FirstUser > 0 {
+			user += "-" + strconv.Itoa(max(cfg.FirstUser, 1)+i)
 		}
 		hs := &HarnessSession{UserID: user, h: h, idx: i}
 		hs.SDK = NewSignaling(SignalingConfig{
@@ -176,11 +244,11 @@ func NewHarness(cfg HarnessConfig) (*Harness, error) {
 			OnEvent: hs.onEvent,
 		})
 		if err != nil {
-			return nil, fmt.Errorf("mock: harness session %q: %w", user, err)
+			return nil, fmt.Errorf("%w: session %q: %w", ErrHarnessConfig, user, err)
 		}
 		hs.Client = c
-		hs.SDK.OnWillExpire(c.WillExpire)
-		hs.SDK.OnLinkState(c.LinkState)
+		hs.SDK.OnWillExpire(hs.willExpire)
+		hs.SDK.OnLinkState(hs.linkState)
 		h.sessions = append(h.sessions, hs)
 		h.sched.add(hs)
 	}
@@ -198,125 +266,3 @@ func (h *Harness) Now() time.Time { return h.Clock.Now() }
 
 // Elapsed returns the simulated time since the harness started.
 func (h *Harness) Elapsed() time.Duration { return h.Clock.Now().Sub(h.start) }
-
-// Start starts the engine, logs every session in and joins its stream
-// channels, then waits until the system is idle. Simulated time does not
-// move unless a token-server latency or a hanging hook needs it to.
-func (h *Harness) Start(ctx context.Context) error {
-	if h.started {
-		return errors.New("mock: harness already started")
-	}
-	h.started = true
-	if err := h.Engine.Start(); err != nil {
-		return fmt.Errorf("mock: harness: %w", err)
-	}
-	for _, s := range h.sessions {
-		if err := h.drive(ctx, s.Client.Start); err != nil {
-			return fmt.Errorf("mock: harness: start %q: %w", s.UserID, err)
-		}
-		for _, ch := range h.cfg.Channels {
-			join := func(ctx context.Context) error { return s.Client.JoinStream(ctx, ch) }
-			if err := h.drive(ctx, join); err != nil {
-				return fmt.Errorf("mock: harness: %q join %q: %w", s.UserID, ch, err)
-			}
-		}
-	}
-	h.settle()
-	return nil
-}
-
-// drive runs a blocking client call while stepping simulated time, so a
-// call that waits on the mock clock (a slow token server, a hanging hook)
-// completes instead of deadlocking the harness.
-func (h *Harness) drive(ctx context.Context, call func(context.Context) error) error {
-	done := make(chan error, 1)
-	go func() { done <- call(ctx) }()
-	for {
-		select {
-		case err := <-done:
-			return err
-		default:
-		}
-		// Time moves only while the engine has work parked on the clock:
-		// before the call has handed its operation to the engine, stepping
-		// would let simulated time pass under a call that has not started.
-		a := h.Engine.Activity()
-		if a.Due != 0 || a.InFlight == 0 || !h.parked(a) {
-			runtime.Gosched()
-			continue
-		}
-		if s := h.sched.popDue(h.Clock.Now()); s != nil {
-			s.SDK.Tick()
-			continue
-		}
-		next, ok := h.nextDue()
-		if !ok {
-			runtime.Gosched()
-			continue
-		}
-		h.step(next)
-	}
-}
-
-// Advance moves simulated time forward by d, stepping through every due
-// time and letting the system settle at each. It returns when the clock
-// shows the start time plus d and the system is idle.
-func (h *Harness) Advance(d time.Duration) {
-	h.AdvanceTo(h.Clock.Now().Add(d))
-}
-
-// AdvanceTo is Advance to an absolute simulated time. A time in the past
-// only lets the system settle.
-func (h *Harness) AdvanceTo(target time.Time) {
-	h.sched.markAll()
-	for {
-		h.settle()
-		next, ok := h.nextDue()
-		if !ok || next.After(target) {
-			break
-		}
-		if r := h.cfg.Resolution; r > 0 {
-			next = roundUp(next, h.start, r)
-			if next.After(target) {
-				next = target
-			}
-		}
-		h.step(next)
-	}
-	if target.After(h.Clock.Now()) {
-		h.step(target)
-	}
-	h.settle()
-}
-
-// step sets the mock clock to t (never backwards).
-func (h *Harness) step(t time.Time) {
-	if t.After(h.Clock.Now()) {
-		h.Clock.Set(t)
-		h.Engine.Poke()
-	}
-}
-
-func roundUp(t, origin time.Time, r time.Duration) time.Time {
-	off := t.Sub(origin)
-	if rem := off % r; rem != 0 {
-		off += r - rem
-	}
-	return origin.Add(off)
-}
-
-// Close closes every client and the engine, waiting for in-flight work.
-// Simulated time is stepped if closing needs it (a hook hanging until its
-// timeout).
-func (h *Harness) Close(ctx context.Context) error {
-	if h.closed {
-		return nil
-	}
-	h.closed = true
-	var errs []error
-	for _, s := range h.sessions {
-		errs = append(errs, h.drive(ctx, s.Client.Close))
-	}
-	errs = append(errs, h.drive(ctx, h.Engine.Close))
-	return errors.Join(errs...)
-}

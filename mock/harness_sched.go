@@ -33,11 +33,12 @@ func (h *Harness) settleOnce() bool {
 	return false
 }
 
-// waitEngineIdle spins (yielding the processor, never sleeping) until the
-// engine has nothing due and every operation it has in flight is blocked on
-// the mock clock: inside a fake SDK call that hangs, or in the token server
-// waiting out its latency.
+// waitEngineIdle waits until the engine has nothing due and every operation
+// it has in flight is blocked on the mock clock: inside a fake SDK call that
+// hangs, or in the token server waiting out its latency. It polls (see
+// backoffWait); no fixed sleep decides anything.
 func (h *Harness) waitEngineIdle() {
+	var w backoffWait
 	for {
 		a := h.Engine.Activity()
 		if a.Due == 0 && (a.InFlight == 0 || h.parked(a)) {
@@ -46,9 +47,34 @@ func (h *Harness) waitEngineIdle() {
 		if a.Due > 0 && a.Running == 0 {
 			h.Engine.Poke() // something is due and nothing runs: make sure the scheduler looks
 		}
-		runtime.Gosched()
+		w.pause()
 	}
 }
+
+// backoffWait paces a polling loop: it yields the processor a few times,
+// then sleeps on the real clock for a growing moment (1 µs doubling up to
+// 256 µs). Yielding alone keeps a second processor busy taking the locks
+// the engine needs, which slows the very work being waited for; a short
+// sleep frees it. Inside a testing/synctest bubble the sleep is on the
+// bubble's fake clock and ends only once every other goroutine of the
+// bubble is blocked, which is the moment the harness is waiting for.
+type backoffWait struct{ n int }
+
+const (
+	backoffYields   = 4
+	backoffMaxShift = 8
+)
+
+func (w *backoffWait) pause() {
+	w.n++
+	if w.n <= backoffYields {
+		runtime.Gosched()
+		return
+	}
+	time.Sleep(time.Microsecond << min(w.n-backoffYields-1, backoffMaxShift))
+}
+
+func (w *backoffWait) reset() { w.n = 0 }
 
 // parked reports whether every operation the engine has running is parked
 // on the mock clock and no queued operation could start instead.
