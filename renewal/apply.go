@@ -168,6 +168,7 @@ func (e *Engine) complete(o *op, r result, now int64) {
 			return
 		}
 		s.link = signaling.LinkConnected
+		k.flags &^= flagReloginReported
 		e.install(k, r.tok, EventLoggedIn, "relogin", now)
 		for _, sr := range r.streams {
 			sk := sr.ref.k
@@ -275,6 +276,9 @@ func (e *Engine) apply(k *key, a Action, sig Signal, reason string, now int64) {
 			e.startOp(k, a.Op, a.Force, reason)
 		} else {
 			retryIn = e.scheduleRetry(k, a, sig.Err, now)
+			if a.Op == OpRelogin {
+				e.reportRelogin(s.login, reason, retryIn)
+			}
 		}
 	}
 	switch a.Report {

@@ -32,6 +32,7 @@ const (
 	flagExpiredReported keyFlags = 1 << iota // EventExpired sent for the current deadline
 	flagRemoving                             // LeaveStream or Close is removing the key
 	flagJoined                               // the stream channel was joined at least once
+	flagReloginReported                      // EventRelogin sent for the relogin path now running or scheduled
 )
 
 // failState is allocated when a key starts failing and dropped on success.

@@ -1,6 +1,9 @@
 package renewal
 
-import "slices"
+import (
+	"slices"
+	"time"
+)
 
 // The relogin path of a session. Every function here runs with e.mu held.
 
@@ -41,10 +44,20 @@ func (e *Engine) startRelogin(s *Session, reason string) {
 		}
 	})
 	s.reloginWait = true
-	if reason != reasonRetry {
-		e.emitKey(login, Event{Kind: EventRelogin, Reason: reason}) // once per relogin path, not per attempt
-	}
+	e.reportRelogin(login, reason, 0)
 	e.maybeRunRelogin(s)
+}
+
+// reportRelogin emits EventRelogin once per relogin path — when the path is
+// first started or scheduled, whatever started it (a FAILED event, a passed
+// deadline, a kick with ReloginOnKick, a rate limit) — and not for the
+// retries of the path. A successful login ends the path.
+func (e *Engine) reportRelogin(login *key, reason string, retryIn time.Duration) {
+	if login.flags&flagReloginReported != 0 {
+		return
+	}
+	login.flags |= flagReloginReported
+	e.emitKey(login, Event{Kind: EventRelogin, Reason: reason, RetryIn: retryIn})
 }
 
 // maybeRunRelogin dispatches a waiting relogin once nothing else of the

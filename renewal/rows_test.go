@@ -200,6 +200,11 @@ func TestKickedNeverRelogsUnlessOptedIn(t *testing.T) {
 				if logins < 2 || r.key("").Phase != PhaseFresh {
 					t.Fatalf("opted in: logins %d phase %v", logins, r.key("").Phase)
 				}
+				// The relogin scheduled after the kick's backoff is one
+				// relogin path: reported once, ended by one login.
+				if got := r.rec.count(EventRelogin); got != 1 {
+					t.Fatalf("opted in: %d relogin events, want 1", got)
+				}
 			})
 		})
 	}
