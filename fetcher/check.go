@@ -13,14 +13,20 @@ const legacyRTMLogin = 1000
 
 // checkToken decodes raw and checks that it is a token for req: the app
 // (when appID is set), the RTM user or the RTC channel and user, the
-// privilege the request needs, and a deadline after receivedAt. expiry, when
-// not zero, is an absolute expiry the server sent next to the token; the
-// earlier of it and the token's own deadline wins.
+// privilege the request needs, and a deadline still ahead. expiry, when not
+// zero, is an absolute expiry the server sent next to the token; the earlier
+// of it and the token's own deadline wins.
+//
+// serverTime, when not zero, is the token server's clock when it answered
+// (its Date header). The token's times are on that clock, so "still ahead"
+// is judged against it too: a client whose own clock runs ahead of the
+// server's by a token lifetime or more would otherwise refuse every fresh
+// token. With no Date header the local receipt time alone decides.
 //
 // The deadline of the privilege the request needs (RTM login, RTC join)
 // bounds the token's: a 006 token from an early agora-token-service keeps
 // its 24 h "ts" but carries the requested expiry in its privileges.
-func checkToken(raw string, req Request, appID string, receivedAt, expiry time.Time) (Token, *Error) {
+func checkToken(raw string, req Request, appID string, receivedAt, serverTime, expiry time.Time) (Token, *Error) {
 	t, err := accesstoken.Parse(raw)
 	if err != nil {
 		return Token{}, fail(Permanent, ErrBadToken, err, "the token does not decode: %s", sanitize(err.Error()))
@@ -53,7 +59,19 @@ func checkToken(raw string, req Request, appID string, receivedAt, expiry time.T
 		return Token{}, fail(Retryable, ErrExpired, nil,
 			"the token has no lifetime (issued %s, expires %s)", issued.Format(time.RFC3339), exp.Format(time.RFC3339))
 	}
-	if !exp.After(receivedAt) {
+	// A token is refused as expired only when it is expired on every clock
+	// at hand. A Date header the token is already expired by is not trusted
+	// for the deadline either (a proxy's clock, or a server whose Date and
+	// token clocks disagree); the local rule stands in.
+	if !serverTime.IsZero() && !exp.After(serverTime) {
+		if !exp.After(receivedAt) {
+			return Token{}, fail(Retryable, ErrExpired, nil,
+				"the token expired at %s, before the server sent it at %s by its own clock (a stale or cached token)",
+				exp.Format(time.RFC3339), serverTime.UTC().Format(time.RFC3339))
+		}
+		serverTime = time.Time{}
+	}
+	if serverTime.IsZero() && !exp.After(receivedAt) {
 		return Token{}, fail(Retryable, ErrExpired, nil,
 			"the token expired at %s, before it arrived at %s (stale token, or the server's clock is behind)",
 			exp.Format(time.RFC3339), receivedAt.UTC().Format(time.RFC3339))
@@ -64,6 +82,7 @@ func checkToken(raw string, req Request, appID string, receivedAt, expiry time.T
 		IssuedAt:   issued,
 		ExpiresAt:  exp,
 		ReceivedAt: receivedAt,
+		ServerTime: serverTime,
 		Lifetime:   life,
 	}, nil
 }

@@ -158,3 +158,67 @@ func legacyExpired(t testing.TB) string {
 	}
 	return tok
 }
+
+// dated answers with tok and a Date header showing the server's clock.
+func dated(tok string, serverNow time.Time) func(http.ResponseWriter, *http.Request) {
+	return func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Date", serverNow.UTC().Format(http.TimeFormat))
+		answerToken(tok)(w, r)
+	}
+}
+
+// TestServerClockFromDateHeader checks that expiry is judged on the token
+// server's clock when it sends a Date header, and that the deadline is the
+// token's remaining life measured from local receipt.
+func TestServerClockFromDateHeader(t *testing.T) {
+	serverNow := t0.Add(-2 * time.Hour) // the client's clock (t0) runs 2 h ahead of the server's
+	fresh := mint(t, testAppID, serverNow, 3600, accesstoken.RTMService("alice", 3600))
+	h := newTestHTTP(t, serve(dated(fresh, serverNow)))
+	tok, err := h.Fetch(background(t), rtmAlice)
+	if err != nil {
+		t.Fatalf("a fresh token from a server 2 h behind the client was refused: %v", err)
+	}
+	if !tok.ServerTime.Equal(serverNow) {
+		t.Errorf("ServerTime = %v, want %v", tok.ServerTime, serverNow)
+	}
+	if got, want := tok.Deadline(), tok.ReceivedAt.Add(time.Hour-time.Second); !got.Equal(want) {
+		t.Errorf("Deadline = %v, want receipt + 1h − 1s = %v", got, want)
+	}
+
+	// A token served 40 min after it was issued has 20 min left, whatever
+	// the client's clock says.
+	cached := mint(t, testAppID, serverNow.Add(-40*time.Minute), 3600, accesstoken.RTMService("alice", 3600))
+	h = newTestHTTP(t, serve(dated(cached, serverNow)))
+	tok, err = h.Fetch(background(t), rtmAlice)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, want := tok.Deadline(), tok.ReceivedAt.Add(20*time.Minute-time.Second); !got.Equal(want) {
+		t.Errorf("cached token: Deadline = %v, want receipt + 20m − 1s = %v", got, want)
+	}
+
+	// Expired by the server's own clock: refused, even though the client's
+	// clock would not notice.
+	stale := mint(t, testAppID, serverNow.Add(-2*time.Hour), 3600, accesstoken.RTMService("alice", 3600))
+	h = newTestHTTP(t, serve(dated(stale, serverNow)))
+	_, err = h.Fetch(background(t), rtmAlice)
+	wantErr(t, err, Retryable, ErrExpired, "before the server sent it")
+}
+
+// TestDateHeaderDisagreeingWithToken checks that a Date header by which a
+// token is already expired, while the local clock finds it fresh, is not
+// trusted: the token is accepted with the local deadline rule.
+func TestDateHeaderDisagreeingWithToken(t *testing.T) {
+	tok := rtmToken(t, "alice") // issued at t0, the local (mock) time, for 1 h
+	h := newTestHTTP(t, serve(dated(tok, t0.Add(3*time.Hour))))
+	got, err := h.Fetch(background(t), rtmAlice)
+	if err != nil {
+		t.Fatalf("refused a token fresh by the local clock: %v", err)
+	}
+	if !got.ServerTime.IsZero() {
+		t.Errorf("ServerTime = %v, want zero (the Date header contradicts the token)", got.ServerTime)
+	}
+	if want := got.ReceivedAt.Add(time.Hour); !got.Deadline().Equal(want) {
+		t.Errorf("Deadline = %v, want %v", got.Deadline(), want)
+	}
+}

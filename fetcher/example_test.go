@@ -32,8 +32,8 @@ func ExampleNewHTTP() {
 	if err != nil {
 		panic(err)
 	}
-	fmt.Println(tok.Raw[:3], tok.Lifetime, "renew by", tok.Deadline().Format(time.RFC3339))
-	// Output: 007 2h0m0s renew by 2025-06-01T14:00:00Z
+	fmt.Println(tok.Raw[:3], tok.Lifetime, "deadline", tok.Deadline().Format(time.RFC3339))
+	// Output: 007 2h0m0s deadline 2025-06-01T13:59:59Z
 }
 
 // Failures are typed: a 503 is retryable, a token for someone else is not.

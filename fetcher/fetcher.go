@@ -109,17 +109,34 @@ type Token struct {
 	ExpiresAt time.Time
 	// ReceivedAt is the local time the response arrived.
 	ReceivedAt time.Time
+	// ServerTime is the token server's clock when it answered, from the
+	// response's Date header (one-second resolution); zero when the server
+	// sent none.
+	ServerTime time.Time
 	// Lifetime is the lifetime written in the token.
 	Lifetime time.Duration
 }
 
-// Deadline returns the local time by which the token must be replaced: the
-// earlier of ReceivedAt + Lifetime (immune to a token server whose clock runs
-// ahead) and ExpiresAt (honest about a token that was issued a while before
-// it was served, or a server clock that runs behind). Taking the earlier of
-// the two estimates never renews later than either would.
+// Deadline returns the local time by which the token must be replaced,
+// measured from local receipt so that neither clock's offset matters: the
+// token's remaining life when it was served is added to ReceivedAt.
+//
+// With ServerTime known, the remaining life is ExpiresAt − ServerTime, both
+// on the server's clock, less one second for the Date header's resolution:
+// a token issued a while before it was served (cached) gets its true
+// remaining life, and a client clock running ahead of or behind the server's
+// changes nothing. Without ServerTime the deadline is the earlier of
+// ReceivedAt + Lifetime (immune to a server clock that runs ahead) and
+// ExpiresAt (honest about a cached token or a server clock that runs
+// behind). The result is never later than ReceivedAt + Lifetime.
 func (t Token) Deadline() time.Time {
 	d := t.ReceivedAt.Add(t.Lifetime)
+	if !t.ServerTime.IsZero() && !t.ExpiresAt.IsZero() {
+		if left := t.ExpiresAt.Sub(t.ServerTime) - time.Second; left < t.Lifetime {
+			return t.ReceivedAt.Add(left)
+		}
+		return d
+	}
 	if !t.ExpiresAt.IsZero() && t.ExpiresAt.Before(d) {
 		return t.ExpiresAt
 	}

@@ -34,7 +34,7 @@ func FuzzDecodeResponse(f *testing.F) {
 				d, e := decodeBody(spec, req.Kind, contentType, body)
 				if e == nil {
 					var tok Token
-					tok, e = checkToken(d.raw, req, testAppID, t0, d.expiry)
+					tok, e = checkToken(d.raw, req, testAppID, t0, time.Time{}, d.expiry)
 					if e == nil {
 						if tok.Raw == "" || !tok.ExpiresAt.After(t0) || tok.Lifetime <= 0 {
 							t.Fatalf("accepted a useless token: %+v", tok)

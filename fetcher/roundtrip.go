@@ -64,7 +64,7 @@ func (h *HTTP) fetch(ctx context.Context, req Request, out outgoing) (tok Token,
 	}
 	d, e := decodeBody(h.preset, req.Kind, resp.Header.Get("Content-Type"), a.body)
 	if e == nil {
-		tok, e = checkToken(d.raw, req, h.appID, received, d.expiry)
+		tok, e = checkToken(d.raw, req, h.appID, received, serverTime(resp.Header), d.expiry)
 	}
 	if e != nil {
 		e.Request = req
@@ -192,4 +192,14 @@ func (h *HTTP) logResult(req Request, start time.Time, tries int, err error) {
 		attrs = append(attrs, slog.String("error", err.Error()))
 		h.log.LogAttrs(context.Background(), slog.LevelDebug, "fetcher: fetch abandoned", attrs...)
 	}
+}
+
+// serverTime returns the time in the response's Date header, or zero when it
+// is missing or unreadable.
+func serverTime(h http.Header) time.Time {
+	t, err := http.ParseTime(h.Get("Date"))
+	if err != nil {
+		return time.Time{}
+	}
+	return t
 }

@@ -174,7 +174,7 @@ func (s *TokenServer) Stats() TokenServerStats {
 // ServeHTTP answers one request; see [TokenServer] for the routes.
 func (s *TokenServer) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	start := s.clock.Now()
-	rw := &statusWriter{ResponseWriter: w}
+	rw := &statusWriter{ResponseWriter: w, clock: s.clock}
 	route := s.route(rw, r)
 	s.log.Info("mock: token server request", "method", r.Method, "route", route,
 		"status", rw.status, "duration", s.clock.Since(start))
@@ -183,19 +183,24 @@ func (s *TokenServer) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 // statusWriter remembers the status written, for logs and counters.
 type statusWriter struct {
 	http.ResponseWriter
+	clock  clock.Clock
 	status int
 }
 
+// WriteHeader records the status and stamps the response with a Date header
+// from the server's clock, as a real server does from its own, so clients
+// can tell the server's time from theirs.
 func (w *statusWriter) WriteHeader(code int) {
 	if w.status == 0 {
 		w.status = code
+		w.Header().Set("Date", w.clock.Now().UTC().Format(http.TimeFormat))
 	}
 	w.ResponseWriter.WriteHeader(code)
 }
 
 func (w *statusWriter) Write(b []byte) (int, error) {
 	if w.status == 0 {
-		w.status = http.StatusOK
+		w.WriteHeader(http.StatusOK)
 	}
 	return w.ResponseWriter.Write(b)
 }
