@@ -57,7 +57,15 @@ load start
 log "codec, scheduler cost, hot path: $rounds rounds"
 for ((i = 1; i <= rounds; i++)); do
 	bench accesstoken codec -test.bench '^Benchmark(Parse|Build|VerifyVsNaive)$' -test.benchtime 0.2s
+	# GOMAXPROCS=1: the garbage collector's work runs on the benchmark's own
+	# core, so the naive versions' allocations cost what they cost in CPU
+	# (with 2 procs on an idle machine, the GC runs on the other core for free).
+	bench accesstoken codec1 -test.bench '^Benchmark(Parse|Build|VerifyVsNaive)$' -test.benchtime 0.2s -test.cpu 1
+	# With 64 MiB of live heap, as in a long-running service (see
+	# accesstoken/codec_perf_test.go).
+	bench accesstoken codecheap -test.bench '^BenchmarkCodecLiveHeap$' -test.benchtime 0.2s
 	bench renewal hotpath -test.bench '^BenchmarkLazyHotPath$' -test.benchtime 0.2s
+	bench renewal renewcycle -test.bench '^BenchmarkRenewCycleLogger$' -test.benchtime 0.2s
 	bench renewal reschedule -test.bench '^BenchmarkScaleReschedule$/./^keys=100000$' -test.benchtime 0.2s
 	if ((i <= (rounds + 1) / 2)); then # 1M keys: half the rounds (4 s of set-up each)
 		bench renewal reschedule -test.bench '^BenchmarkScaleReschedule$/./^keys=1000000$' -test.benchtime 0.2s
@@ -93,10 +101,17 @@ load end
 
 log "report"
 r() { printf -- '-ratio=%s|Benchmark%s|Benchmark%s|%s\n' "$1" "$2" "$3" "$4"; }
+r1() { printf -- '-ratio=%s|P1:Benchmark%s|P1:Benchmark%s|%s\n' "$1" "$2" "$3" "$4"; }
 mapfile -t ratios < <(
 	r "Parse: naive / fast" Parse/naive Parse/fast ns/op
 	r "Build: naive / fast" Build/naive Build/fast ns/op
 	r "Verify: naive / fast" VerifyVsNaive/naive VerifyVsNaive/fast ns/op
+	r1 "Parse: naive / fast, GOMAXPROCS=1" Parse/naive Parse/fast ns/op
+	r1 "Build: naive / fast, GOMAXPROCS=1" Build/naive Build/fast ns/op
+	r1 "Verify: naive / fast, GOMAXPROCS=1" VerifyVsNaive/naive VerifyVsNaive/fast ns/op
+	r "Parse: naive / fast, 64 MiB live heap" CodecLiveHeap/parse/naive CodecLiveHeap/parse/fast ns/op
+	r "Build: naive / fast, 64 MiB live heap" CodecLiveHeap/build/naive CodecLiveHeap/build/fast ns/op
+	r "Verify: naive / fast, 64 MiB live heap" CodecLiveHeap/verify/naive CodecLiveHeap/verify/fast ns/op
 	r "memory per key, 100k: goroutine+timer / engine" ScaleMemory/timer-goroutine/keys=100000 ScaleMemory/engine/keys=100000 B/key
 	r "memory per key, 1M: goroutine+timer / engine" ScaleMemory/timer-goroutine/keys=1000000 ScaleMemory/engine/keys=1000000 B/key
 	r "memory per key, 100k: oauth2 ReuseTokenSource / engine" ScaleMemory/oauth2-reuse/keys=100000 ScaleMemory/engine/keys=100000 B/key
@@ -104,6 +119,7 @@ mapfile -t ratios < <(
 	r "reschedule, 100k: timer.Reset / engine heap" ScaleReschedule/timer-goroutine/keys=100000 ScaleReschedule/engine/keys=100000 ns/op
 	r "reschedule, 1M: timer.Reset / engine heap" ScaleReschedule/timer-goroutine/keys=1000000 ScaleReschedule/engine/keys=1000000 ns/op
 	r "caller wait when due: oauth2 Token() / oauth2 Token() fresh" LazyHotPath/oauth2-due LazyHotPath/oauth2-fresh ns/op
+	r "engine renew cycle: default logger / slog.DiscardHandler" RenewCycleLogger/default RenewCycleLogger/discard-handler ns/op
 	r "fetch, static server: fetcher / net/http (wall)" FetchLoopback/static/fetcher FetchLoopback/static/net-http ns/op
 	r "fetch, static server: fetcher / net/http (CPU)" FetchLoopback/static/fetcher FetchLoopback/static/net-http cpu-ns/op
 	r "fetch, minting server: fetcher / net/http (wall)" FetchLoopback/mint/fetcher FetchLoopback/mint/net-http ns/op
@@ -121,7 +137,7 @@ mapfile -t ratios < <(
 	cat "$out/loadavg.log"
 	echo '```'
 	echo
-	go run ./bench/report "${ratios[@]}" "$out"/codec.txt "$out"/memory.txt "$out"/reschedule.txt "$out"/hotpath.txt \
+	go run ./bench/report "${ratios[@]}" "$out"/codec.txt P1="$out"/codec1.txt "$out"/codecheap.txt "$out"/memory.txt "$out"/reschedule.txt "$out"/hotpath.txt "$out"/renewcycle.txt \
 		"$out"/wakeups.txt "$out"/serverload.txt "$out"/shared.txt "$out"/fetch.txt "$out"/harness.txt "$out"/simulate.txt
 } >"$out/report.md"
 cat "$out/report.md"

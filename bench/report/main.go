@@ -6,7 +6,9 @@
 //	go run ./bench/report -ratio 'Parse: naive / fast|BenchmarkParse/naive|BenchmarkParse/fast|ns/op' out/*.txt
 //
 // A -ratio flag is "label|numerator|denominator|unit"; benchmark names are
-// given without the -GOMAXPROCS suffix. The ratio is median(numerator) /
+// given without the -GOMAXPROCS suffix. A file argument TAG=PATH prefixes
+// the names read from PATH with "TAG:" (to tell apart two runs of the same
+// benchmarks, e.g. at GOMAXPROCS 1 and 2). The ratio is median(numerator) /
 // median(denominator); the range beside it is the lowest and highest
 // per-round ratio, pairing the i-th run of one with the i-th run of the
 // other (bench/run.sh runs them in alternating rounds).
@@ -39,7 +41,7 @@ type results struct {
 
 var procSuffix = regexp.MustCompile(`-\d+$`)
 
-func (r *results) read(in io.Reader) error {
+func (r *results) read(in io.Reader, tag string) error {
 	sc := bufio.NewScanner(in)
 	sc.Buffer(make([]byte, 1<<20), 1<<20)
 	for sc.Scan() {
@@ -51,6 +53,9 @@ func (r *results) read(in io.Reader) error {
 			continue
 		}
 		name := procSuffix.ReplaceAllString(f[0], "")
+		if tag != "" {
+			name = tag + ":" + name
+		}
 		if r.vals[name] == nil {
 			r.vals[name] = map[string][]float64{}
 			r.order = append(r.order, name)
@@ -112,13 +117,17 @@ func main() {
 	flag.Var(&ratios, "ratio", "`label|numerator|denominator|unit` (repeatable)")
 	flag.Parse()
 	r := &results{units: map[string][]string{}, vals: map[string]map[string][]float64{}}
-	for _, path := range flag.Args() {
+	for _, arg := range flag.Args() {
+		tag, path, ok := strings.Cut(arg, "=")
+		if !ok {
+			tag, path = "", arg
+		}
 		f, err := os.Open(path)
 		if err != nil {
 			fmt.Fprintln(os.Stderr, "report:", err)
 			os.Exit(1)
 		}
-		err = r.read(f)
+		err = r.read(f, tag)
 		f.Close()
 		if err != nil {
 			fmt.Fprintln(os.Stderr, "report:", path+":", err)
@@ -150,7 +159,7 @@ func main() {
 		}
 		fmt.Fprintln(w)
 	}
-	fmt.Fprintln(w, "| benchmark | runs | medians (spread = (max−min)/median) |")
+	fmt.Fprintln(w, "| benchmark | runs | medians (± half the range (max−min), in % of the median, when ≥ 0.5 %) |")
 	fmt.Fprintln(w, "|---|---:|---|")
 	for _, name := range r.order {
 		var cells []string
