@@ -85,6 +85,7 @@ load "memory done"
 log "fetch overhead: $fetch_rounds rounds"
 for ((i = 1; i <= fetch_rounds; i++)); do
 	bench fetcher fetch -test.bench '^BenchmarkFetchLoopback$' -test.benchtime 0.3s
+	bench fetcher fetch -test.bench '^BenchmarkFetchOverhead$' -test.benchtime 0.2s
 done
 load "fetch done"
 
@@ -125,6 +126,7 @@ mapfile -t ratios < <(
 	r "fetch, minting server: fetcher / net/http (wall)" FetchLoopback/mint/fetcher FetchLoopback/mint/net-http ns/op
 	r "fetch, minting server: fetcher / net/http (CPU)" FetchLoopback/mint/fetcher FetchLoopback/mint/net-http cpu-ns/op
 	r "fetch, static, cancelable ctx: fetcher / net/http (wall)" FetchLoopback/static/fetcher-cancelable-ctx FetchLoopback/static/net-http ns/op
+	r "client side only (in-memory transport): fetcher / net/http" FetchOverhead/fetcher FetchOverhead/net-http ns/op
 )
 {
 	echo '```'
