@@ -37,8 +37,8 @@ type loadResult struct {
 	firstPeakSeconds float64       // when the busiest second is, after the login burst
 }
 
-// firstAt returns the time of a key's renewal after the token received at
-// receipt, for generation gen; nil means the engine's renewAt.
+// firstAtFunc returns the time of a key's renewal after the token received
+// at receipt, for generation gen and jitter draw u.
 type firstAtFunc func(receipt, deadline time.Time, p Policy, u float64, gen uint64) time.Time
 
 func engineAt(receipt, deadline time.Time, p Policy, u float64, _ uint64) time.Time {
@@ -46,35 +46,41 @@ func engineAt(receipt, deadline time.Time, p Policy, u float64, _ uint64) time.T
 	return at
 }
 
-// spreadFirstAt is a proposed change, measured here only: the first
-// renewal after a login (generation 1) is drawn uniformly from the last
-// `frac` of the token's pre-lead life, [deadline − lead − frac·(life −
-// lead), deadline − lead] (frac 0: one mean renewal period ending there),
-// instead of the last 10 % of the lead; later
-// renewals are unchanged. Sessions that logged in together then keep
-// distinct phases for good, because every later renewal moves each key by
-// about the same period.
-func spreadFirstAt(frac float64) firstAtFunc {
+// engine is engineAt for every key.
+func engine(string) firstAtFunc { return engineAt }
+
+// spreadFirst is a proposed change to the engine, measured here only
+// (BENCHMARKS.md §3 gives it as code for renewal/timemath.go): the renewal
+// time of a token obtained by a login or a join (not by a renewal) is drawn
+// with a second draw v uniformly between minRenewInterval after receipt and
+// renewAt's time, i.e. over one renewal period. Later renewals are
+// unchanged, so sessions that logged in together keep distinct phases for
+// good.
+func spreadFirst(receipt, deadline, now time.Time, p Policy, u, v float64) (time.Time, bool) {
+	at, short := renewAt(receipt, deadline, now, p, u)
+	earliest := receipt.Add(minRenewInterval)
+	if short || !at.After(earliest) {
+		return at, short
+	}
+	at = earliest.Add(time.Duration(v * float64(at.Sub(earliest))))
+	if at.Before(now) {
+		at = now
+	}
+	return at, false
+}
+
+// proposalAt applies spreadFirst to the token of the login (generation 1).
+func proposalAt(seed int64, user string) firstAtFunc {
 	return func(receipt, deadline time.Time, p Policy, u float64, gen uint64) time.Time {
 		if gen != 1 {
 			return engineAt(receipt, deadline, p, u, gen)
 		}
-		life := deadline.Sub(receipt)
-		lead := leadFor(life, p)
-		latest := deadline.Add(-lead)
-		window := time.Duration(frac * float64(life-lead))
-		if frac == 0 { // one mean renewal period: lead plus half the largest jitter
-			window = life - lead - time.Duration(p.JitterFraction/2*float64(lead))
-		}
-		at := latest.Add(-time.Duration(u * float64(window)))
-		if min := receipt.Add(minRenewInterval); at.Before(min) {
-			at = min
-		}
+		at, _ := spreadFirst(receipt, deadline, receipt, p, u, jitterUnit(seed, user, "", gen|1<<62))
 		return at
 	}
 }
 
-func renewalLoad(tb testing.TB, p Policy, at firstAtFunc, seed int64) loadResult {
+func renewalLoad(tb testing.TB, p Policy, at func(user string) firstAtFunc, seed int64) loadResult {
 	tb.Helper()
 	p, err := p.normalize()
 	if err != nil {
@@ -88,8 +94,9 @@ func renewalLoad(tb testing.TB, p Policy, at firstAtFunc, seed int64) loadResult
 	for i := 0; i < loadSessions; i++ {
 		user := "user-" + strconv.Itoa(i)
 		t := start.Add(time.Duration(i) * time.Second / loadSessions)
+		keyAt := at(user)
 		for gen := uint64(1); ; gen++ {
-			next := at(t, t.Add(loadLife), p, jitterUnit(seed, user, "", gen), gen)
+			next := keyAt(t, t.Add(loadLife), p, jitterUnit(seed, user, "", gen), gen)
 			if !next.Before(end) {
 				break
 			}
@@ -133,14 +140,12 @@ func BenchmarkRenewalLoad(b *testing.B) {
 	cases := []struct {
 		name string
 		p    Policy
-		at   firstAtFunc
+		at   func(user string) firstAtFunc
 	}{
-		{"default", Policy{}, engineAt},
-		{"no-jitter", Policy{JitterFraction: -1}, engineAt},
-		{"max-jitter", Policy{JitterFraction: 1}, engineAt},
-		{"proposal-spread-first-0.5", Policy{}, spreadFirstAt(0.5)},
-		{"proposal-spread-first-1.0", Policy{}, spreadFirstAt(1)},
-		{"proposal-spread-first-period", Policy{}, spreadFirstAt(0)},
+		{"default", Policy{}, engine},
+		{"no-jitter", Policy{JitterFraction: -1}, engine},
+		{"max-jitter", Policy{JitterFraction: 1}, engine},
+		{"proposal-spread-first", Policy{}, func(user string) firstAtFunc { return proposalAt(0, user) }},
 	}
 	for _, c := range cases {
 		b.Run(c.name, func(b *testing.B) {
@@ -168,14 +173,14 @@ func TestRenewalLoadShape(t *testing.T) {
 	if testing.Short() {
 		t.Skip("computes 100k × 24 h of renewals")
 	}
-	def := renewalLoad(t, Policy{}, engineAt, 0)
+	def := renewalLoad(t, Policy{}, engine, 0)
 	if def.firstPeakSeconds < 46*60 || def.firstPeakSeconds > 48*60+1 {
 		t.Errorf("default: busiest second at %v s, want within 46.8–48 min", def.firstPeakSeconds)
 	}
 	if want := float64(loadSessions) / 72; def.peak10 < 0.8*want || def.peak10 > 1.25*want {
 		t.Errorf("default: busiest 10 s at %.0f rps, want about N/72 s = %.0f", def.peak10, want)
 	}
-	none := renewalLoad(t, Policy{JitterFraction: -1}, engineAt, 0)
+	none := renewalLoad(t, Policy{JitterFraction: -1}, engine, 0)
 	if none.peak1 < loadSessions/2 {
 		t.Errorf("no jitter: busiest second has %.0f requests, want most of %d", none.peak1, loadSessions)
 	}
