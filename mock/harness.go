@@ -53,15 +53,12 @@ type HarnessConfig struct {
 	// every run with the same seed is identical. More workers are faster
 	// and still correct, but the order of simultaneous events may vary.
 	Workers int
-	// Resolution, when positive, rounds every step of simulated time up to
-	// a multiple of it (counted from Start), so one step handles everything
-	// due in the window: proactive renewals, retries after a backoff and the
-	// fakes' signals all happen up to Resolution late. Large simulations use
-	// it to trade timing precision for speed (each step costs about 1 ms of
-	// real time). Keep it well below the renewal lead (Policy.MinLead, 2 min
-	// by default) unless late renewals are what you want to see. Steps
-	// stay exact while a call waits on the clock (a hanging hook's
-	// timeout, token-server latency). Zero steps to each due time exactly.
+	// Resolution, when positive, delivers the fakes' time-based signals
+	// (will-expire warnings, FAILED at a deadline) at the next multiple of
+	// it, counted from Start: up to Resolution late, several in one step.
+	// The engine's own timers (renewals, retries, timeouts) stay exact, so
+	// a run stays repeatable. Steps cost no real time, so Resolution is
+	// rarely needed; zero delivers every signal at its exact instant.
 	Resolution time.Duration
 	// Logger receives the engine's and the fakes' log lines. Nil discards
 	// them (without formatting them). Tokens are never logged.
@@ -90,11 +87,9 @@ type HarnessConfig struct {
 // [renewal.Engine.Activity] and the fakes' counters of calls blocked on the
 // clock.
 //
-// Cost: clock.Mock sleeps 1 ms of real time per move and per timer it
-// fires, so a step costs about 1 ms of wall time (nothing inside a
-// testing/synctest bubble, where those sleeps are fake). The engine's
-// scheduler timer is kept off Clock (see Clock) so that one step wakes the
-// engine once, however many renewals fall due in it.
+// A step costs no real time beyond the work it causes: the clock is a
+// [HarnessClock], which pauses (1 ms, inherited from clock.Mock) only to
+// fire a timer — a hanging hook's timeout, a token-server latency.
 //
 // Assert with [Harness.Check] (or [HarnessSession.Check]), [Harness.Summary],
 // [Harness.Events], [Harness.Renewals], [Harness.ServerRequests],
@@ -107,12 +102,10 @@ type HarnessConfig struct {
 // are held until the harness runs again (see Start), so with Workers = 1
 // the same seed and the same script give the same run, event for event.
 type Harness struct {
-	// Clock is the mock clock everything runs on. Advance moves it; do not
-	// move it directly while sessions run: the engine reads the time and
-	// arms its call timeouts on Clock, but its scheduler is woken by the
-	// harness after each step (renewal.Engine.Poke), not by a timer on
-	// Clock.
-	Clock *clock.Mock
+	// Clock is the simulated clock everything runs on. Advance moves it.
+	// Moving it directly (Set, Add: a clock jump) does not wake the engine;
+	// call Engine.Poke after it.
+	Clock *HarnessClock
 	// Server is the token server every session fetches from (in memory,
 	// with the agora-token-service preset).
 	Server *TokenServer
@@ -130,20 +123,14 @@ type Harness struct {
 
 // engineClock is the clock the harness gives the engine: Clock for the time
 // and every timer but the scheduler's, whose timers are parked on a mock
-// that never moves.
-//
-// Why: clock.Mock.Set fires the timers it passes one at a time, moving the
-// time to each and sleeping 1 ms of real time after each. The engine arms
-// one scheduler timer for its next due key, so a step over n due instants
-// would cost n sleeps and hand the engine intermediate times while the rest
-// of the system (the fakes' signals) still waits at the start of the step.
-// Instead the harness steps Clock to the instant it chose and pokes the
-// scheduler, which then handles everything due up to that instant at once.
-// The engine arms its fetch and hook timeouts with AfterFunc, which stays
-// on Clock, so a hanging call times out exactly when Clock passes its
-// deadline.
+// that never moves. The harness knows from Engine.Activity when the
+// scheduler has something due, steps Clock to that instant and pokes the
+// scheduler; a timer would only wake it a second time (and, on a mock,
+// cost a real-time pause). The engine arms its fetch and hook timeouts with
+// AfterFunc, which stays on Clock, so a hanging call times out exactly when
+// Clock reaches its deadline.
 type engineClock struct {
-	*clock.Mock
+	*HarnessClock
 	parked *clock.Mock
 }
 
@@ -196,14 +183,13 @@ func NewHarness(cfg HarnessConfig) (*Harness, error) {
 		// The engine's own default formats every line before discarding it.
 		cfg.Logger = slog.New(slog.DiscardHandler)
 	}
-	clk := clock.NewMock()
-	clk.Set(cfg.Start)
+	clk := newHarnessClock(cfg.Start)
 	h := &Harness{Clock: clk, cfg: cfg, start: cfg.Start}
 	h.Server = NewTokenServer(TokenServerConfig{Clock: clk, Seed: cfg.Seed, Logger: cfg.Logger})
 	parked := clock.NewMock()
 	parked.Set(cfg.Start)
 	eng, err := renewal.NewEngine(renewal.Config{
-		Clock: engineClock{Mock: clk, parked: parked}, Workers: cfg.Workers, Seed: cfg.Seed, Logger: cfg.Logger,
+		Clock: engineClock{HarnessClock: clk, parked: parked}, Workers: cfg.Workers, Seed: cfg.Seed, Logger: cfg.Logger,
 		WatchdogInterval: -1, // a mock clock never suspends; the watchdog would only add steps
 	})
 	if err != nil {

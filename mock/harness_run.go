@@ -94,10 +94,10 @@ func (h *Harness) drive(ctx context.Context, call func(context.Context) error) e
 			continue
 		}
 		if s := h.sched.popDue(h.Clock.Now()); s != nil {
-			s.SDK.Tick()
+			h.tick(s)
 			continue
 		}
-		next, ok := h.nextDue()
+		next, ok := h.nextDue(0)
 		if !ok {
 			w.pause()
 			continue
@@ -117,16 +117,16 @@ func (h *Harness) Advance(d time.Duration) {
 // AdvanceTo is Advance to an absolute simulated time. A time in the past
 // only lets the system settle.
 func (h *Harness) AdvanceTo(target time.Time) {
-	h.held.resume()
+	h.resume()
 	defer h.held.pause()
 	h.sched.markAll()
 	for {
 		h.settle()
-		next, ok := h.nextDue()
+		next, ok := h.nextDue(h.cfg.Resolution)
 		if !ok || next.After(target) {
 			break
 		}
-		h.step(h.coarsen(next, target))
+		h.step(next)
 	}
 	if target.After(h.Clock.Now()) {
 		h.step(target)
@@ -134,35 +134,17 @@ func (h *Harness) AdvanceTo(target time.Time) {
 	h.settle()
 }
 
-// step sets the mock clock to t (never backwards).
+// step moves the clock to t (never backwards) and wakes the engine. The
+// clock's timers are fired only when a call is parked on one (a hook's
+// timeout, a token-server latency): no other timer of the system is armed
+// while it is idle.
 func (h *Harness) step(t time.Time) {
-	if t.After(h.Clock.Now()) {
-		h.Clock.Set(t)
-		h.Engine.Poke()
+	if !t.After(h.Clock.Now()) {
+		return
 	}
-}
-
-// coarsen rounds the next step up to a multiple of Resolution (never past
-// target), unless a call is parked on the clock: a hook waiting for its
-// timeout or a token-server answer delayed by latency is woken by a timer
-// on Clock, and Clock.Set would fire that timer at its own time and then
-// move on without waiting for the call to finish, so such steps stay exact.
-func (h *Harness) coarsen(next, target time.Time) time.Time {
-	r := h.cfg.Resolution
-	if r <= 0 {
-		return next
-	}
-	if h.Engine.Activity().InFlight > 0 || h.Server.Blocked() > 0 {
-		return next
-	}
-	return minTime(roundUp(next, h.start, r), target)
-}
-
-func minTime(a, b time.Time) time.Time {
-	if b.Before(a) {
-		return b
-	}
-	return a
+	armed := h.Engine.Activity().Calls > 0 || h.Server.Blocked() > 0
+	h.Clock.move(t, armed)
+	h.Engine.Poke()
 }
 
 func roundUp(t, origin time.Time, r time.Duration) time.Time {
@@ -181,7 +163,7 @@ func (h *Harness) Close(ctx context.Context) error {
 		return nil
 	}
 	h.closed = true
-	h.held.resume()
+	h.resume()
 	var errs []error
 	for _, s := range h.sessions {
 		errs = append(errs, h.drive(ctx, s.Client.Close))

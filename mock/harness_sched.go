@@ -29,8 +29,20 @@ func (h *Harness) settleOnce() bool {
 	if s == nil {
 		return true
 	}
-	s.SDK.Tick()
+	h.tick(s)
 	return false
+}
+
+// tick fires the signals due of one fake. Their callbacks are held until
+// the fake has fired them all, then delivered one at a time: Tick fires a
+// fake's due signals one after the other, and an engine reacting to the
+// first (renewing or rejoining a channel) while Tick goes on could move or
+// cancel a later one, or handle two at once, depending on goroutine
+// scheduling.
+func (h *Harness) tick(s *HarnessSession) {
+	h.held.pause()
+	s.SDK.Tick()
+	h.resume()
 }
 
 // waitEngineIdle waits until the engine has nothing due and every operation
@@ -106,7 +118,13 @@ func (h *Harness) blockedOnClock() int {
 
 // nextDue returns the earliest future instant at which anything in the
 // simulation acts.
-func (h *Harness) nextDue() (time.Time, bool) {
+//
+// A positive res rounds the fakes' next signal up to a multiple of it
+// (counted from the harness's start): see HarnessConfig.Resolution. The
+// engine's and the server's instants are never rounded: stepping past one
+// would hand the engine several due keys at once, which its scheduler and
+// worker then handle concurrently, in an order that may vary between runs.
+func (h *Harness) nextDue(res time.Duration) (time.Time, bool) {
 	var next time.Time
 	consider := func(t time.Time, ok bool) {
 		if ok && (next.IsZero() || t.Before(next)) {
@@ -115,7 +133,11 @@ func (h *Harness) nextDue() (time.Time, bool) {
 	}
 	a := h.Engine.Activity()
 	consider(a.Next, !a.Next.IsZero())
-	consider(h.sched.min())
+	sig, ok := h.sched.min()
+	if ok && res > 0 {
+		sig = roundUp(sig, h.start, res)
+	}
+	consider(sig, ok)
 	consider(h.Server.NextWake())
 	return next, !next.IsZero()
 }

@@ -18,7 +18,10 @@ import (
 // so whether the reaction sees a fault scripted on the next line would
 // depend on goroutine scheduling. The harness therefore holds such
 // callbacks and delivers them, in order, when it next runs: at the same
-// simulated instant, before anything else happens.
+// simulated instant, before anything else happens, one at a time: the
+// engine finishes reacting to one before it is handed the next, as if they
+// had come a moment apart (they are timed apart, usually: a Resolution, or
+// a fake firing several signals due in one step, brings them together).
 
 // ErrHarnessNotRunning is returned by session calls made before
 // [Harness.Start] or after [Harness.Close].
@@ -50,16 +53,17 @@ func (q *heldSignals) pause() {
 	q.mu.Unlock()
 }
 
-// resume delivers the held callbacks in order and stops holding. A callback
-// that fires another one (it never does: clients only enqueue) would be
-// delivered at once.
-func (q *heldSignals) resume() {
+// resume stops holding and delivers the held callbacks in order, calling
+// between after each one. A callback that fires another one (it never
+// does: clients only enqueue) would be delivered at once.
+func (q *heldSignals) resume(between func()) {
 	q.mu.Lock()
 	fs := q.queue
 	q.queue, q.paused = nil, false
 	q.mu.Unlock()
 	for _, f := range fs {
 		f()
+		between()
 	}
 }
 
@@ -69,6 +73,9 @@ func (q *heldSignals) pending() int {
 	defer q.mu.Unlock()
 	return len(q.queue)
 }
+
+// resume delivers the held callbacks, letting the engine settle after each.
+func (h *Harness) resume() { h.held.resume(h.waitEngineIdle) }
 
 // willExpire is the fake's will-expire callback.
 func (s *HarnessSession) willExpire(channel string) {
@@ -103,7 +110,7 @@ func (s *HarnessSession) LeaveStream(ctx context.Context, channel string) error 
 // token ("" for the login token) — after a kick, the way to log in again —
 // and lets the system settle, without moving simulated time.
 func (s *HarnessSession) RenewNow(channel string) {
-	s.h.held.resume()
+	s.h.resume()
 	s.Client.RenewNow(channel)
 	s.h.settle()
 	s.h.held.pause()
@@ -115,7 +122,7 @@ func (h *Harness) call(ctx context.Context, f func(context.Context) error) error
 	if !h.started || h.closed {
 		return ErrHarnessNotRunning
 	}
-	h.held.resume()
+	h.resume()
 	defer h.held.pause()
 	h.sched.markAll()
 	err := f(ctx)

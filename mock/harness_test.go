@@ -218,8 +218,8 @@ func TestHarnessHangingLoginAtStart(t *testing.T) {
 func TestHarnessHangingRenewal(t *testing.T) {
 	within(t, harnessTestLimit, func() {
 		log := &eventLog{}
-		// Resolution must not blur the timeout: steps stay exact while a
-		// call waits on the clock.
+		// A Resolution must not blur the engine's timers: the renewal and
+		// the hook's timeout stay exact.
 		h := newHarness(t, HarnessConfig{Seed: 2, Channels: []string{"lobby"}, OnEvent: log.add,
 			Resolution: time.Minute})
 		s := h.Session(0)
@@ -248,7 +248,7 @@ func TestHarnessHangingRenewal(t *testing.T) {
 			t.Fatalf("no renewal after the hang: %v", renewed)
 		}
 		// The hang began when the renewal was due: the first scheduled
-		// renewal of the login key, rounded up to the Resolution.
+		// renewal of the login key.
 		sched := log.all(renewal.EventScheduled)
 		var due time.Time
 		for _, ev := range sched {
@@ -257,7 +257,6 @@ func TestHarnessHangingRenewal(t *testing.T) {
 				break
 			}
 		}
-		due = roundUp(due, h.start, time.Minute)
 		if got := hung[0].Time.Sub(due); got != renewal.DefaultHookTimeout {
 			t.Errorf("the hang ended %v after the renewal was due, want %v", got, renewal.DefaultHookTimeout)
 		}
@@ -310,24 +309,58 @@ func TestHarnessSessions(t *testing.T) {
 	})
 }
 
-// TestHarnessResolution: with a Resolution, everything happens on its grid
-// and the run stays healthy.
+// TestHarnessResolution: with a Resolution, the fakes' signals reach the
+// client on its grid, the engine's own timers stay exact, and the run is
+// repeatable.
 func TestHarnessResolution(t *testing.T) {
 	within(t, harnessTestLimit, func() {
-		const res = time.Minute
-		h := newHarness(t, HarnessConfig{Seed: 7, Sessions: 3, Channels: []string{"lobby"}, Resolution: res})
-		h.Advance(24 * time.Hour)
-		if err := h.Check(); err != nil {
-			t.Fatal(err)
+		// Not a divisor of the warnings' times, which then fall off the grid.
+		const res = 7 * time.Second
+		run := func() (tl string, delivered []time.Time, evs []renewal.Event) {
+			log := &eventLog{}
+			h := newHarness(t, HarnessConfig{Seed: 7, TTL: 10 * time.Minute, Resolution: res, OnEvent: log.add})
+			s := h.Session(0)
+			// Record when each signal reaches the client.
+			s.SDK.OnWillExpire(func(ch string) { delivered = append(delivered, h.Now()); s.willExpire(ch) })
+			s.SDK.OnLinkState(func(ev signaling.LinkStateEvent) {
+				if ev.Current == signaling.LinkFailed {
+					delivered = append(delivered, h.Now())
+				}
+				s.linkState(ev)
+			})
+			// Renewals keep failing, so every token reaches its warning (the
+			// engine logs in again just before the deadline).
+			s.SDK.FailNext(CallRenew, 1000, signaling.CodeRenewTokenTimeout)
+			h.Advance(35 * time.Minute)
+			var b strings.Builder
+			for _, e := range h.SessionTimeline() {
+				fmt.Fprintln(&b, e)
+			}
+			return b.String(), delivered, log.evs
 		}
-		for _, e := range h.SessionTimeline() {
-			if off := e.Time.Sub(h.start); off%res != 0 {
-				t.Fatalf("entry off the %v grid: %v", res, e)
+		tl, delivered, evs := run()
+		if len(delivered) < 3 {
+			t.Fatalf("%d signals delivered, want the warnings of three tokens", len(delivered))
+		}
+		if !strings.Contains(tl, "will-expire") {
+			t.Fatalf("no will-expire in the timeline:\n%s", tl)
+		}
+		for _, at := range delivered {
+			if off := at.Sub(DefaultHarnessStart); off%res != 0 {
+				t.Errorf("a signal reached the client at +%v, off the %v grid", off, res)
 			}
 		}
-		// 24 h of 1 h tokens: 30 renewals per key, give or take one.
-		if n := h.Renewals(); n < 6*29 || n > 6*31 {
-			t.Errorf("%d renewals, want about %d", n, 6*30)
+		offGrid := 0
+		for _, ev := range evs {
+			if ev.Kind == renewal.EventRenewFailed && ev.Time.Sub(DefaultHarnessStart)%res != 0 {
+				offGrid++
+			}
+		}
+		if offGrid == 0 {
+			t.Error("every retry is on the grid; the engine's timers should stay exact")
+		}
+		if again, _, _ := run(); again != tl {
+			t.Errorf("a second run differs:\n%s", firstDiff(tl, again))
 		}
 	})
 }
