@@ -50,8 +50,11 @@ type fakeStream struct {
 	name string
 }
 
-func (s *fakeStream) Join(_ *joinChannelOptions, id *uint64) int { *id = s.f.id("join", s.name); return 0 }
-func (s *fakeStream) Leave(id *uint64) int                       { *id = s.f.id("leave", s.name); return 0 }
+func (s *fakeStream) Join(_ *joinChannelOptions, id *uint64) int {
+	*id = s.f.id("join", s.name)
+	return 0
+}
+func (s *fakeStream) Leave(id *uint64) int { *id = s.f.id("leave", s.name); return 0 }
 func (s *fakeStream) RenewToken(string) int {
 	s.f.mu.Lock()
 	s.f.renewed = append(s.f.renewed, s.name)

@@ -38,7 +38,7 @@ type streamChannel interface {
 
 // joinChannelOptions mirrors agorartm.JoinChannelOptions.
 type joinChannelOptions struct {
-	Token                                        string
+	Token                                         string
 	WithMetadata, WithPresence, WithLock, BeQuiet bool
 }
 
