@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Reproduces the tables of BENCHMARKS.md in about four minutes on a 2-core
+# Reproduces the tables of BENCHMARKS.md in about two to three minutes on a 2-core
 # machine:
 #
 #   bash bench/run.sh [OUTDIR]        (default OUTDIR: bench/out, git-ignored)
