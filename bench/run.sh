@@ -67,6 +67,7 @@ for ((i = 1; i <= rounds; i++)); do
 	bench renewal hotpath -test.bench '^BenchmarkLazyHotPath$' -test.benchtime 0.2s
 	bench renewal renewcycle -test.bench '^BenchmarkRenewCycleLogger$' -test.benchtime 0.2s
 	bench renewal reschedule -test.bench '^BenchmarkScaleReschedule$/./^keys=100000$' -test.benchtime 0.2s
+	bench renewal reschedule -test.bench '^Benchmark(ScaleSchedule|SchedulerWake)$' -test.benchtime 0.2s
 	if ((i <= (rounds + 1) / 2)); then # 1M keys: half the rounds (4 s of set-up each)
 		bench renewal reschedule -test.bench '^BenchmarkScaleReschedule$/./^keys=1000000$' -test.benchtime 0.2s
 	fi
@@ -119,6 +120,8 @@ mapfile -t ratios < <(
 	r "memory per key, 1M: oauth2 ReuseTokenSource / engine" ScaleMemory/oauth2-reuse/keys=1000000 ScaleMemory/engine/keys=1000000 B/key
 	r "reschedule, 100k: timer.Reset / engine heap" ScaleReschedule/timer-goroutine/keys=100000 ScaleReschedule/engine/keys=100000 ns/op
 	r "reschedule, 1M: timer.Reset / engine heap" ScaleReschedule/timer-goroutine/keys=1000000 ScaleReschedule/engine/keys=1000000 ns/op
+	r "schedule (remove + add a key), 100k: goroutine+timer / engine" ScaleSchedule/timer-goroutine/keys=100000 ScaleSchedule/engine/keys=100000 ns/op
+	r "schedule (remove + add a key), 100k: oauth2 / engine" ScaleSchedule/oauth2-reuse/keys=100000 ScaleSchedule/engine/keys=100000 ns/op
 	r "caller wait when due: oauth2 Token() / oauth2 Token() fresh" LazyHotPath/oauth2-due LazyHotPath/oauth2-fresh ns/op
 	r "engine renew cycle: default logger / slog.DiscardHandler" RenewCycleLogger/default RenewCycleLogger/discard-handler ns/op
 	r "fetch, static server: fetcher / net/http (wall)" FetchLoopback/static/fetcher FetchLoopback/static/net-http ns/op

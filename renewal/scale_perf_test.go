@@ -187,3 +187,78 @@ func BenchmarkScaleReschedule(b *testing.B) {
 		})
 	}
 }
+
+// BenchmarkScaleSchedule is the cost of taking one key out of the schedule
+// and putting it back with a new due time (a stream channel left and joined
+// again) among n scheduled keys: the engine's heap remove + push under its
+// lock; for the goroutine-per-key design, stopping the key's goroutine and
+// timer and starting a new pair; for the lazy design, a new
+// ReuseTokenSource (it schedules nothing).
+func BenchmarkScaleSchedule(b *testing.B) {
+	const n = 100_000
+	b.Run(fmt.Sprintf("engine/keys=%d", n), func(b *testing.B) {
+		e, _ := NewEngine(Config{})
+		keys := benchKeys(b, e, n)
+		base := time.Now().UnixNano()
+		i := 0
+		b.ReportAllocs()
+		for b.Loop() {
+			k := keys[(i*7919)%n]
+			e.mu.Lock()
+			e.unschedule(k)
+			e.schedule(k, base+int64(perfDue(i)), OpRenew)
+			e.mu.Unlock()
+			i++
+		}
+	})
+	b.Run(fmt.Sprintf("timer-goroutine/keys=%d", n), func(b *testing.B) {
+		type key struct {
+			timer *time.Timer
+			stop  chan struct{}
+			done  chan struct{}
+		}
+		start := func(d time.Duration) *key {
+			k := &key{timer: time.NewTimer(d), stop: make(chan struct{}), done: make(chan struct{})}
+			go func() {
+				defer close(k.done)
+				select {
+				case <-k.timer.C:
+				case <-k.stop:
+					k.timer.Stop()
+				}
+			}()
+			return k
+		}
+		keys := make([]*key, n)
+		for i := range keys {
+			keys[i] = start(perfDue(i))
+		}
+		defer func() {
+			for _, k := range keys {
+				close(k.stop)
+				<-k.done
+			}
+		}()
+		i := 0
+		b.ReportAllocs()
+		for b.Loop() {
+			j := (i * 7919) % n
+			close(keys[j].stop)
+			<-keys[j].done
+			keys[j] = start(perfDue(i))
+			i++
+		}
+	})
+	b.Run(fmt.Sprintf("oauth2-reuse/keys=%d", n), func(b *testing.B) {
+		srcs := make([]oauth2.TokenSource, n)
+		exp := time.Now().Add(time.Hour)
+		i := 0
+		b.ReportAllocs()
+		for b.Loop() {
+			j := (i * 7919) % n
+			srcs[j] = oauth2.ReuseTokenSource(&oauth2.Token{AccessToken: perfToken, Expiry: exp},
+				&lazySource{user: "u", channel: "ch"})
+			i++
+		}
+	})
+}
