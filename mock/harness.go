@@ -75,17 +75,17 @@ type HarnessConfig struct {
 }
 
 // Harness wires a [TokenServer], one fake [Signaling] per session and a
-// tokenclient.Client per session on one renewal engine, all on a
-// *clock.Mock, so tests can simulate days of token expiry in milliseconds
-// and assert on what happened.
+// tokenclient.Client per session on one renewal engine, all on a simulated
+// clock ([HarnessClock], built on clock.Mock), so tests can simulate days
+// of token expiry in milliseconds and assert on what happened.
 //
-// Advance is deterministic: it steps the mock clock to each instant at which
+// Advance is deterministic: it steps the clock to each instant at which
 // something is due (an engine timer, a will-expire or FAILED signal of a
-// fake SDK, a token-server response delayed by latency), and before each
-// step waits until the whole system is idle. Waiting never sleeps on the
-// real clock for a fixed time; the harness watches the engine's
+// fake SDK, a token-server response delayed by latency), one instant at a
+// time, and before each step waits until the whole system is idle. No
+// fixed real-time sleep decides anything: the harness watches the engine's
 // [renewal.Engine.Activity] and the fakes' counters of calls blocked on the
-// clock.
+// clock. It works inside a testing/synctest bubble too.
 //
 // A step costs no real time beyond the work it causes: the clock is a
 // [HarnessClock], which pauses (1 ms, inherited from clock.Mock) only to
