@@ -49,27 +49,8 @@ func engineAt(receipt, deadline time.Time, p Policy, u float64, _ uint64) time.T
 // engine is engineAt for every key.
 func engine(string) firstAtFunc { return engineAt }
 
-// spreadFirst is a proposed change to the engine, measured here only
-// (BENCHMARKS.md §3 gives it as code for renewal/timemath.go): the renewal
-// time of a token obtained by a login or a join (not by a renewal) is drawn
-// with a second draw v uniformly between minRenewInterval after receipt and
-// renewAt's time, i.e. over one renewal period. Later renewals are
-// unchanged, so sessions that logged in together keep distinct phases for
-// good.
-func spreadFirst(receipt, deadline, now time.Time, p Policy, u, v float64) (time.Time, bool) {
-	at, short := renewAt(receipt, deadline, now, p, u)
-	earliest := receipt.Add(minRenewInterval)
-	if short || !at.After(earliest) {
-		return at, short
-	}
-	at = earliest.Add(time.Duration(v * float64(at.Sub(earliest))))
-	if at.Before(now) {
-		at = now
-	}
-	return at, false
-}
-
-// proposalAt applies spreadFirst to the token of the login (generation 1).
+// proposalAt applies spreadFirst (Policy.SpreadFirstRenewal) to the token
+// of the login (generation 1).
 func proposalAt(seed int64, user string) firstAtFunc {
 	return func(receipt, deadline time.Time, p Policy, u float64, gen uint64) time.Time {
 		if gen != 1 {

@@ -81,6 +81,24 @@ func renewAt(receipt, deadline, now time.Time, p Policy, u float64) (at time.Tim
 	return at, life < p.MinTTL
 }
 
+// spreadFirst returns the renewal time of a token obtained by a login or a
+// join under Policy.SpreadFirstRenewal: renewAt's time, moved by the draw v
+// in [0, 1) to a point uniformly between minRenewInterval after receipt and
+// that time, so keys that got their tokens together renew spread over one
+// period. A token too short to renew safely keeps renewAt's time.
+func spreadFirst(receipt, deadline, now time.Time, p Policy, u, v float64) (time.Time, bool) {
+	at, short := renewAt(receipt, deadline, now, p, u)
+	earliest := receipt.Add(minRenewInterval)
+	if short || !at.After(earliest) {
+		return at, short
+	}
+	at = earliest.Add(time.Duration(v * float64(at.Sub(earliest))))
+	if at.Before(now) {
+		at = now
+	}
+	return at, false
+}
+
 // backoffDelay turns the interval computed by the exponential backoff
 // (base) into the wait before the next attempt: jittered down by up to one
 // half with draw u (never zero, never a hot loop), BackoffLong instead for a
