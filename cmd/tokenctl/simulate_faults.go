@@ -128,10 +128,11 @@ func (f *shardFaults) setOutage(on bool) {
 }
 
 // simAction is something the driver does at a simulated instant; a nil do
-// is a checkpoint (the driver checks for an interrupt there).
+// is a checkpoint (the driver checks for an interrupt there). what names it.
 type simAction struct {
-	at time.Time
-	do func()
+	at   time.Time
+	what string
+	do   func()
 }
 
 // plan turns the faults on and returns the shard's actions between start
@@ -150,13 +151,13 @@ func (f *shardFaults) plan(start, end time.Time) []simAction {
 		return start.Add(off)
 	}
 	var acts []simAction
-	add := func(t time.Time, do func()) {
+	add := func(t time.Time, what string, do func()) {
 		if t.Before(last) {
-			acts = append(acts, simAction{at: t, do: do})
+			acts = append(acts, simAction{at: t, what: what, do: do})
 		}
 	}
 	for off := simCheckpoint; off < length; off += simCheckpoint {
-		acts = append(acts, simAction{at: at(off)})
+		acts = append(acts, simAction{at: at(off), what: "checkpoint"})
 	}
 	day := 24 * time.Hour
 	days := int((length + day - 1) / day)
@@ -165,9 +166,9 @@ func (f *shardFaults) plan(start, end time.Time) []simAction {
 		for d := range days {
 			on := time.Duration(d)*day + time.Duration(rng.Int64N(int64(day-simOutage)))
 			if t := at(on); t.Before(last) {
-				acts = append(acts, simAction{at: t, do: func() { f.setOutage(true) }})
+				acts = append(acts, simAction{at: t, what: "outage", do: func() { f.setOutage(true) }})
 				off := minTime(at(on+simOutage), last)
-				acts = append(acts, simAction{at: off, do: func() { f.setOutage(false) }})
+				acts = append(acts, simAction{at: off, what: "outage over", do: func() { f.setOutage(false) }})
 			}
 		}
 	}
@@ -182,32 +183,34 @@ func (f *shardFaults) plan(start, end time.Time) []simAction {
 	for d := range days {
 		base := time.Duration(d) * day
 		for _, s := range f.h.Sessions() {
-			sdk := s.SDK
+			sdk, user := s.SDK, s.UserID
 			if t, ok := chance(p.renewFail); ok {
-				add(at(base+t), func() { sdk.FailNext(mock.CallRenew, 1, signaling.CodeRenewTokenTimeout) })
+				add(at(base+t), "renew fails "+user, func() { sdk.FailNext(mock.CallRenew, 1, signaling.CodeRenewTokenTimeout) })
 			}
 			if t, ok := chance(p.expireLogin); ok {
-				add(at(base+t), func() { sdk.ExpireNow("") })
+				add(at(base+t), "expire login "+user, func() { sdk.ExpireNow("") })
 			}
 			if t, ok := chance(p.disconnect); ok {
-				add(at(base+t), func() { sdk.Disconnect() })
-				add(at(base+t+simDisconnect), func() { sdk.Reconnect() })
+				if on := at(base + t); on.Before(last) { // the reconnect may fall in the quiet hour
+					acts = append(acts, simAction{at: on, what: "disconnect " + user, do: func() { sdk.Disconnect() }},
+						simAction{at: at(base + t + simDisconnect), what: "reconnect " + user, do: func() { sdk.Reconnect() }})
+				}
 			}
 			if t, ok := chance(p.hang); ok {
-				add(at(base+t), func() { sdk.HangNext(mock.CallRenew, 1) })
+				add(at(base+t), "renew hangs "+user, func() { sdk.HangNext(mock.CallRenew, 1) })
 			}
 			if t, ok := chance(p.dropWarn); ok {
-				add(at(base+t), func() { sdk.DropWillExpire(1) })
+				add(at(base+t), "drop warning "+user, func() { sdk.DropWillExpire(1) })
 			}
 			if f.o.channels == 0 {
 				continue
 			}
 			if t, ok := chance(p.streamRenewFail); ok {
-				add(at(base+t), func() { sdk.FailNext(mock.CallRenewStream, 1, signaling.CodeRenewTokenTimeout) })
+				add(at(base+t), "stream renew fails "+user, func() { sdk.FailNext(mock.CallRenewStream, 1, signaling.CodeRenewTokenTimeout) })
 			}
 			if t, ok := chance(p.expireStream); ok {
 				ch := "ch-" + strconv.Itoa(1+rng.IntN(f.o.channels))
-				add(at(base+t), func() { sdk.ExpireNow(ch) })
+				add(at(base+t), "expire "+ch+" "+user, func() { sdk.ExpireNow(ch) })
 			}
 		}
 	}

@@ -7,6 +7,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/tokenkeeper/tokenkeeper/mock"
 )
 
 // simRun runs simulate with --json and decodes its output.
@@ -236,5 +238,55 @@ func TestSimulateInterrupted(t *testing.T) {
 	code := runEnv(ctx, []string{"simulate", "--sessions", "3"}, &cmdEnv{Stdout: &out, Stderr: &errOut})
 	if code != exitFail || !strings.Contains(errOut.String(), "tokenctl: simulate: interrupted") || out.Len() != 0 {
 		t.Errorf("exit %d, stdout %q, stderr %q", code, out.String(), errOut.String())
+	}
+}
+
+// TestSimulatePlanPairsReconnects: every connection loss the plan makes is
+// followed by its reconnect five minutes later, even when that falls in the
+// quiet last hour; no other fault is in that hour; every action is in time
+// order within the run.
+func TestSimulatePlanPairsReconnects(t *testing.T) {
+	const n = 2000
+	o := simOptions{sessions: n, days: 1, ttl: time.Hour, faults: "none", seed: 3, shards: 1}
+	f := newShardFaults(o, 0)
+	f.p = &simProfile{disconnect: 1, renewFail: 1} // every session, every day
+	h, err := mock.NewHarness(mock.HarnessConfig{Sessions: n})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer h.Close(context.Background())
+	f.h = h
+	start := h.Now()
+	end := start.Add(o.length())
+	quiet := end.Add(-simQuiet)
+	acts := f.plan(start, end)
+	lost := map[string]time.Time{}
+	late := 0
+	for i, a := range acts {
+		if !a.at.After(start) || !a.at.Before(end) || i > 0 && a.at.Before(acts[i-1].at) {
+			t.Fatalf("%q at +%v: out of order or outside the run", a.what, a.at.Sub(start))
+		}
+		user, isLoss := strings.CutPrefix(a.what, "disconnect ")
+		switch {
+		case isLoss:
+			lost[user] = a.at
+		case strings.HasPrefix(a.what, "reconnect "):
+			user := strings.TrimPrefix(a.what, "reconnect ")
+			if at, ok := lost[user]; !ok || a.at.Sub(at) != simDisconnect {
+				t.Errorf("%q at +%v without a disconnect 5 min before", a.what, a.at.Sub(start))
+			}
+			delete(lost, user)
+			if !a.at.Before(quiet) {
+				late++
+			}
+		case !a.at.Before(quiet):
+			t.Errorf("%q at +%v, in the quiet last hour", a.what, a.at.Sub(start))
+		}
+	}
+	if len(lost) != 0 {
+		t.Errorf("%d connection losses never end", len(lost))
+	}
+	if late == 0 {
+		t.Error("no reconnect fell in the quiet hour; the test proves nothing with this seed")
 	}
 }
