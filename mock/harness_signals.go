@@ -18,10 +18,10 @@ import (
 // so whether the reaction sees a fault scripted on the next line would
 // depend on goroutine scheduling. The harness therefore holds such
 // callbacks and delivers them, in order, when it next runs: at the same
-// simulated instant, before anything else happens, one at a time: the
+// simulated instant, before anything else happens, and one at a time — the
 // engine finishes reacting to one before it is handed the next, as if they
-// had come a moment apart (they are timed apart, usually: a Resolution, or
-// a fake firing several signals due in one step, brings them together).
+// had come a moment apart. The signals a fake fires in one Tick (several
+// due in one step) are held and delivered the same way.
 
 // ErrHarnessNotRunning is returned by session calls made before
 // [Harness.Start] or after [Harness.Close].
