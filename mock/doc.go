@@ -33,7 +33,9 @@
 // # Harness
 //
 // [Harness] wires the two together with a tokenclient.Client per session on
-// one renewal engine, all on a *clock.Mock: [NewHarness] with a
+// one renewal engine, all on a [HarnessClock] (a clock.Clock whose timers
+// live on a benbjohnson clock.Mock that is moved only when a timer is due,
+// so a simulated step costs no real time): [NewHarness] with a
 // [HarnessConfig] (sessions, stream channels, token lifetime, policy, seed),
 // then [Harness.Start], [Harness.Advance] to step simulated time
 // deterministically (to each due instant, waiting until the whole system is

@@ -65,8 +65,12 @@ func renewAt(receipt, deadline, now time.Time, p Policy, u float64) (at time.Tim
 	lead := leadFor(life, p)
 	lead += time.Duration(u * p.JitterFraction * float64(lead))
 	at = deadline.Add(-lead)
+	// A token too short for the lead is renewed at half its life, or
+	// earlier to beat the SDK's warning by SafetyLead — but never before a
+	// third of its life, so a very short token cannot make the engine renew
+	// every second.
 	floor := receipt.Add(life / 2)
-	if upper := deadline.Add(-SafetyLead); floor.After(upper) {
+	if upper := deadline.Add(-SafetyLead); floor.After(upper) && !upper.Before(receipt.Add(life/3)) {
 		floor = upper
 	}
 	if min := receipt.Add(minRenewInterval); floor.Before(min) {
