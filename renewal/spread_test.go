@@ -52,10 +52,10 @@ func TestSpreadFirstRenewalOnlyFirst(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		usualRig := newRig(t, time.Hour)
 		usualRig.start()
-		usual := usualRig.key("").NextRenewal.Sub(time.Now())
+		usual := time.Until(usualRig.key("").NextRenewal)
 		r := newRig(t, time.Hour, func(_ *Config, s *SessionConfig) { s.Policy.SpreadFirstRenewal = true })
 		r.start()
-		first := r.key("").NextRenewal.Sub(time.Now())
+		first := time.Until(r.key("").NextRenewal)
 		if first >= usual || first < minRenewInterval {
 			t.Fatalf("first renewal in %v, want it drawn in [1s, %v) (the usual time)", first, usual)
 		}
