@@ -7,6 +7,8 @@ import (
 	"strconv"
 	"testing"
 	"time"
+
+	"github.com/tokenkeeper/tokenkeeper/fetcher"
 )
 
 // Benchmarks of the scheduler, side by side with the naive design (one
@@ -166,13 +168,25 @@ func BenchmarkMemoryPerKey(b *testing.B) {
 // instant fetcher and SDK: signal → scheduler → worker → fetch → RenewToken
 // → install → reschedule → event.
 func BenchmarkRenewCycle(b *testing.B) {
+	runRenewCycles(b, Config{Workers: 1}, "bench", &fakeFetcher{life: time.Hour})
+}
+
+// runRenewCycles starts an engine with cfg and one session of user fetching
+// from f, then renews its login token once per benchmark iteration, each a
+// full cycle through the engine (signal → scheduler → worker → fetch →
+// RenewToken → install → reschedule → event).
+func runRenewCycles(b *testing.B, cfg Config, user string, f fetcher.Fetcher) {
+	b.Helper()
 	renewed := make(chan struct{}, 1)
-	e, _ := NewEngine(Config{Workers: 1})
+	e, err := NewEngine(cfg)
+	if err != nil {
+		b.Fatal(err)
+	}
 	if err := e.Start(); err != nil {
 		b.Fatal(err)
 	}
 	defer e.Close(context.Background())
-	s, err := e.NewSession(SessionConfig{UserID: "bench", Fetcher: &fakeFetcher{life: time.Hour}, SDK: newFakeSDK(),
+	s, err := e.NewSession(SessionConfig{UserID: user, Fetcher: f, SDK: newFakeSDK(),
 		OnEvent: func(ev Event) {
 			if ev.Kind == EventRenewed {
 				renewed <- struct{}{}
@@ -185,8 +199,7 @@ func BenchmarkRenewCycle(b *testing.B) {
 		b.Fatal(err)
 	}
 	b.ReportAllocs()
-	b.ResetTimer()
-	for i := 0; i < b.N; i++ {
+	for b.Loop() {
 		s.RenewNow("")
 		<-renewed
 	}

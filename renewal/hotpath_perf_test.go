@@ -1,7 +1,6 @@
 package renewal
 
 import (
-	"context"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -90,28 +89,6 @@ func BenchmarkLazyHotPath(b *testing.B) {
 		}
 	})
 	b.Run("engine-renew", func(b *testing.B) {
-		renewed := make(chan struct{}, 1)
-		e, _ := NewEngine(Config{Workers: 1})
-		if err := e.Start(); err != nil {
-			b.Fatal(err)
-		}
-		defer e.Close(context.Background())
-		s, err := e.NewSession(SessionConfig{UserID: "alice", Fetcher: h, SDK: newFakeSDK(),
-			OnEvent: func(ev Event) {
-				if ev.Kind == EventRenewed {
-					renewed <- struct{}{}
-				}
-			}})
-		if err != nil {
-			b.Fatal(err)
-		}
-		if err := s.Start(context.Background()); err != nil {
-			b.Fatal(err)
-		}
-		b.ReportAllocs()
-		for b.Loop() {
-			s.RenewNow("")
-			<-renewed
-		}
+		runRenewCycles(b, Config{Workers: 1}, "alice", h)
 	})
 }
