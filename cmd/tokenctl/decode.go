@@ -30,11 +30,7 @@ func runDecode(_ context.Context, args []string, env *cmdEnv) error {
 	if len(pos) != 1 {
 		return usagef("decode: want one TOKEN argument, got %d", len(pos))
 	}
-	raw, err := readTokenArg(pos[0], env)
-	if err != nil {
-		return err
-	}
-	tok, err := accesstoken.Parse(raw)
+	tok, err := parseTokenArg(pos[0], env)
 	if err != nil {
 		return err
 	}

@@ -14,6 +14,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/tokenkeeper/tokenkeeper/accesstoken"
 )
 
 func main() { os.Exit(run(os.Args[1:], os.Stdin, os.Stdout, os.Stderr)) }
@@ -266,6 +268,16 @@ func readTokenArg(arg string, env *cmdEnv) (string, error) {
 		return "", errors.New("no token on standard input")
 	}
 	return tok, nil
+}
+
+// parseTokenArg reads the token named by a TOKEN argument (see
+// readTokenArg) and decodes it without the certificate.
+func parseTokenArg(arg string, env *cmdEnv) (*accesstoken.Token, error) {
+	raw, err := readTokenArg(arg, env)
+	if err != nil {
+		return nil, err
+	}
+	return accesstoken.Parse(raw)
 }
 
 // writeJSON writes v as one line of JSON (HTML characters not escaped).

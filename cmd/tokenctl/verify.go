@@ -49,11 +49,7 @@ func runVerify(_ context.Context, args []string, env *cmdEnv) error {
 		legacyUID = accesstoken.UIDAccount(uint32(uid))
 	}
 
-	raw, err := readTokenArg(pos[0], env)
-	if err != nil {
-		return err
-	}
-	tok, err := accesstoken.Parse(raw)
+	tok, err := parseTokenArg(pos[0], env)
 	if err != nil {
 		return err
 	}
