@@ -228,7 +228,8 @@ type Activity struct {
 	Calls int
 	// Due counts queued signals, scheduled keys due at or before the
 	// clock's now but not yet dispatched, a due watchdog tick, and calls
-	// whose timeout has passed but which have not returned yet.
+	// whose timeout has passed or whose operation was cancelled but which
+	// have not returned yet.
 	Due int
 	// Next is the earliest future instant at which the engine will act: the
 	// next scheduled key, the watchdog, and the timeout of every running
@@ -273,7 +274,10 @@ func (e *Engine) Activity() Activity {
 		a.Running++
 		if o.stepDeadline != 0 {
 			a.Calls++
-			if o.stepDeadline <= now {
+			// A call past its timeout, or of an operation already cancelled
+			// (superseded, closing), is about to return: it is due, not
+			// parked, even while a fake still counts it as blocked.
+			if o.stepDeadline <= now || o.ctx.Err() != nil {
 				a.Due++
 			}
 		}
