@@ -55,7 +55,8 @@ func isHTML(mt string, body []byte) bool {
 // expected JSON looks like.
 func describeNonJSON(contentType string, body []byte) string {
 	mt := mediaType(contentType)
-	shown := mt
+	// A parsable media type is still the server's text: redact and bound it.
+	shown := sanitize(mt)
 	if shown == "" {
 		shown = "no content type"
 	}
