@@ -205,11 +205,7 @@ func (e *Engine) install(k *key, tok fetcher.Token, kind EventKind, reason strin
 	k.fail = nil
 	k.flags &^= flagExpiredReported
 	k.phase = PhaseFresh
-	u := jitterUnit(e.seed, s.userID, k.channel, k.gen)
-	at, short := renewAt(receipt, deadline, nowT, s.policy, u)
-	if s.policy.SpreadFirstRenewal && kind != EventRenewed {
-		at, short = spreadFirst(receipt, deadline, nowT, s.policy, u, jitterUnit(e.seed, s.userID, k.channel, k.gen|1<<62))
-	}
+	at, short := nextRenewal(receipt, deadline, nowT, s.policy, e.seed, s.userID, k.channel, k.gen, kind != EventRenewed)
 	e.schedule(k, at.UnixNano(), OpRenew)
 	ev := Event{Kind: kind, Reason: reason}
 	if prev != 0 {

@@ -8,7 +8,10 @@ import (
 
 // Suspend and wall-clock jumps. The rig's wall clock can be moved without
 // moving the (synctest) monotonic clock that drives timers, as happens when
-// a machine sleeps: Go timers pause, the wall clock does not.
+// a machine sleeps: Go timers pause, the wall clock does not. The jump
+// tests opt out of the first-renewal spread (FirstRenewalAtLead): each
+// places its jump between two watchdog ticks well before a renewal due at
+// a known time, 48 min after the login.
 
 func TestSuspendTwoHours(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
@@ -39,7 +42,7 @@ func TestSuspendTwoHours(t *testing.T) {
 
 func TestWallClockJumpsForward(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
-		r := newRig(t, time.Hour, noJitter)
+		r := newRig(t, time.Hour, noJitter, atLead)
 		r.start()
 		start := time.Now()
 		time.Sleep(10*time.Minute + 30*time.Second)
@@ -59,7 +62,7 @@ func TestWallClockJumpsForward(t *testing.T) {
 
 func TestWallClockJumpsBackward(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
-		r := newRig(t, time.Hour, noJitter)
+		r := newRig(t, time.Hour, noJitter, atLead)
 		r.start()
 		time.Sleep(10*time.Minute + 30*time.Second)
 		r.wall.jump(-time.Hour)

@@ -13,12 +13,23 @@
 // receipt time + lifetime, capped by the token's own expiry), the time of
 // its next renewal, the operation in flight, and a generation number.
 //
-// A key is renewed at deadline − lead, lead = max(Policy.MinLead,
-// Policy.LeadFraction × lifetime), moved earlier by a deterministic jitter of
-// up to Policy.JitterFraction × lead, and never later than [SafetyLead]
-// (60 s) before the deadline, so the SDK's 30 s will-expire warning and the
-// FAILED/TOKEN_EXPIRED event stay backstops. With the defaults a 1 h token
-// is renewed 12–13.2 min before its deadline, a 24 h token 4.8–5.3 h before.
+// A token obtained by a renewal is renewed at deadline − lead, lead =
+// max(Policy.MinLead, Policy.LeadFraction × lifetime), moved earlier by a
+// deterministic jitter of up to Policy.JitterFraction × lead, and never
+// later than [SafetyLead] (60 s) before the deadline, so the SDK's 30 s
+// will-expire warning and the FAILED/TOKEN_EXPIRED event stay backstops.
+// With the defaults a 1 h token is renewed 12–13.2 min before its deadline,
+// a 24 h token 4.8–5.3 h before.
+//
+// The first renewal of a token obtained by a login, a join, a relogin or a
+// rejoin comes earlier by default ([FirstRenewalSpread]): it is drawn
+// uniformly between one second after receipt and that usual time, so keys
+// that got their tokens together (a fleet starting at once, a relogin storm
+// after a token-server outage) renew spread over one period instead of in a
+// burst one period later. A 1 h token from a login is thus renewed between
+// 12 min and 59 min 59 s before its deadline, and every later token 12–13.2
+// min before. Policy.FirstRenewal = [FirstRenewalAtLead] renews the first
+// token at the usual time too.
 //
 // # What the engine does
 //

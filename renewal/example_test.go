@@ -70,9 +70,14 @@ func ExampleEngine() {
 				panic(err)
 			}
 		}
+		// With the default Policy the first renewal of a token from a login
+		// or a join is drawn between 1 s after receipt and the usual time,
+		// 12 min (plus jitter) before the deadline; later ones come at the
+		// usual time.
 		for _, ks := range s.State() {
-			fmt.Printf("%s %q %s, renews %v before its deadline\n", user, ks.Channel, ks.Phase,
-				ks.Deadline.Sub(ks.NextRenewal).Round(time.Minute) >= 12*time.Minute)
+			lead := ks.Deadline.Sub(ks.NextRenewal)
+			fmt.Printf("%s %q %s, first renewal 12 min to 1 h before its deadline: %v\n", user, ks.Channel, ks.Phase,
+				lead >= 12*time.Minute && lead < time.Hour)
 		}
 	}
 	if err := eng.Close(ctx); err != nil {
@@ -80,9 +85,9 @@ func ExampleEngine() {
 	}
 	fmt.Println(kinds)
 	// Output:
-	// bot-1 "" fresh, renews true before its deadline
-	// bot-2 "" fresh, renews true before its deadline
-	// bot-2 "room-1" fresh, renews true before its deadline
+	// bot-1 "" fresh, first renewal 12 min to 1 h before its deadline: true
+	// bot-2 "" fresh, first renewal 12 min to 1 h before its deadline: true
+	// bot-2 "room-1" fresh, first renewal 12 min to 1 h before its deadline: true
 	// [bot-1 logged-in bot-2 logged-in bot-2 joined]
 }
 

@@ -61,7 +61,7 @@ func TestLostConnectedEventFallsBackToRetry(t *testing.T) {
 		r.start()
 		r.s.LinkState(signaling.LinkStateEvent{Current: signaling.LinkDisconnected, Previous: signaling.LinkConnected,
 			Service: signaling.ServiceMessage, ReasonCode: signaling.ReasonKeepAliveTimeout})
-		time.Sleep(48 * time.Minute)
+		time.Sleep(r.untilRenewal(""))
 		synctest.Wait()
 		if r.sdk.count("renew") != 0 || r.key("").Phase != PhaseWaiting {
 			t.Fatalf("renews %d, phase %v", r.sdk.count("renew"), r.key("").Phase)

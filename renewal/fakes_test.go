@@ -262,6 +262,10 @@ type rigOpt func(*Config, *SessionConfig)
 
 func noJitter(c *Config, s *SessionConfig) { s.Policy.JitterFraction = -1 }
 
+// atLead opts the session out of the first-renewal spread, for tests about
+// the lead itself.
+func atLead(c *Config, s *SessionConfig) { s.Policy.FirstRenewal = FirstRenewalAtLead }
+
 // newRig builds and starts an engine and a session (not yet logged in).
 // Call it inside a synctest bubble.
 func newRig(t *testing.T, life time.Duration, opts ...rigOpt) *rig {
@@ -316,6 +320,19 @@ func (r *rig) key(channel string) KeyState {
 	}
 	r.t.Fatalf("no key %q", channel)
 	return KeyState{}
+}
+
+// untilRenewal returns the time left, on the rig's wall clock, until the
+// proactive renewal of channel's key ("" for the login) is due.
+func (r *rig) untilRenewal(channel string) time.Duration {
+	r.t.Helper()
+	return r.key(channel).NextRenewal.Sub(r.wall.now())
+}
+
+// usualLead reports whether lead is the usual one for a 1 h token with the
+// default policy: 20 % of the lifetime plus up to 10 % jitter (12–13.2 min).
+func usualLead(lead time.Duration) bool {
+	return lead >= 12*time.Minute && lead <= 13*time.Minute+12*time.Second
 }
 
 func linkFailed(svc signaling.ServiceType, reason signaling.Reason, chs ...string) signaling.LinkStateEvent {

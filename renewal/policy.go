@@ -2,6 +2,7 @@ package renewal
 
 import (
 	"math"
+	"strconv"
 	"time"
 )
 
@@ -39,7 +40,9 @@ type Policy struct {
 	MinLead time.Duration
 	// LeadFraction is the share of a token's lifetime renewed ahead of the
 	// deadline when that exceeds MinLead (0.2: a 1 h token is renewed 12 min
-	// before its deadline). Zero means DefaultLeadFraction; at most 0.5.
+	// before its deadline, plus jitter; the first renewal after a login or a
+	// join comes earlier, see FirstRenewal). Zero means DefaultLeadFraction;
+	// at most 0.5.
 	LeadFraction float64
 	// JitterFraction is the largest extra lead, as a share of the lead,
 	// added by the deterministic per-key jitter that spreads renewals of
@@ -80,16 +83,46 @@ type Policy struct {
 	// LogoutOnClose makes Session.Close call SDK.Logout after stopping
 	// renewal. Off by default.
 	LogoutOnClose bool
-	// SpreadFirstRenewal draws the first renewal of a token obtained by a
-	// login, a join, a relogin or a rejoin uniformly over one renewal
-	// period (from one second after receipt to the usual renewal time);
-	// later renewals keep their usual time. Keys that were logged in
-	// together, such as a fleet starting at once or a relogin storm after a
-	// token-server outage, then renew evenly spread instead of in a burst
-	// one period later: for 100k sessions logged in within one second the
-	// busiest second drops from 42× to 1.9× the even rate (BENCHMARKS.md).
-	// It costs about one extra fetch per two logins. Off by default.
-	SpreadFirstRenewal bool
+	// FirstRenewal says when the first renewal of a token obtained by a
+	// login, a join, a relogin or a rejoin (not by a renewal) happens. The
+	// zero value, FirstRenewalSpread, draws it uniformly over one renewal
+	// period; FirstRenewalAtLead renews it at the usual time. Later
+	// renewals always keep their usual time.
+	FirstRenewal FirstRenewalMode
+}
+
+// FirstRenewalMode is the value of Policy.FirstRenewal.
+type FirstRenewalMode uint8
+
+const (
+	// FirstRenewalSpread, the default, draws the first renewal of a token
+	// obtained by a login, a join, a relogin or a rejoin uniformly between
+	// one second after its receipt and the usual renewal time, i.e. over
+	// one renewal period. Keys that got their tokens together, such as a
+	// fleet starting at once or a relogin storm after a token-server
+	// outage, then renew evenly spread instead of in a burst one period
+	// later: for 100k sessions logged in within one second the busiest
+	// second of renewals is 1.9× the even rate instead of 42×
+	// (BENCHMARKS.md). It costs about one extra fetch per two logins. A
+	// token too short to renew safely (lifetime below MinTTL) keeps the
+	// usual time.
+	FirstRenewalSpread FirstRenewalMode = iota
+	// FirstRenewalAtLead renews the first token at the usual time, like
+	// every later one: deadline − lead − jitter (12–13.2 min before the
+	// deadline of a 1 h token with the defaults). For programs that start
+	// few sessions and would rather not pay for the early first renewal.
+	FirstRenewalAtLead
+)
+
+// String returns "spread" or "at-lead" (or the number, for an unknown mode).
+func (m FirstRenewalMode) String() string {
+	switch m {
+	case FirstRenewalSpread:
+		return "spread"
+	case FirstRenewalAtLead:
+		return "at-lead"
+	}
+	return "FirstRenewalMode(" + strconv.Itoa(int(m)) + ")"
 }
 
 // normalize fills defaults and validates p.
@@ -132,6 +165,9 @@ func (p Policy) normalize() (Policy, error) {
 		p.JitterFraction = DefaultJitterFraction
 	case p.JitterFraction < 0:
 		p.JitterFraction = 0
+	}
+	if p.FirstRenewal > FirstRenewalAtLead {
+		return p, configErr("Policy.FirstRenewal %v is unknown", p.FirstRenewal)
 	}
 	if p.MinLead < SafetyLead {
 		return p, configErr("Policy.MinLead %v is below %v: renewal would race the SDK's 30 s warning", p.MinLead, SafetyLead)

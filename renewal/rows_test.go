@@ -111,7 +111,7 @@ func TestRenewErrorsEscalate(t *testing.T) {
 				r := newRig(t, time.Hour, noJitter)
 				r.start()
 				r.sdk.failNext("renew", tc.errs...)
-				time.Sleep(48*time.Minute + 5*time.Minute) // renewal + enough backoff
+				time.Sleep(r.untilRenewal("") + 5*time.Minute) // renewal + enough backoff
 				got := r.sdk.methods()[1:]
 				if len(got) > len(tc.want) {
 					got = got[:len(tc.want)]
@@ -138,7 +138,7 @@ func TestNotConnectedWaitsForConnected(t *testing.T) {
 		r.sdk.failNext("renew", sdkErr(signaling.CodeNotConnected))
 		r.s.LinkState(signaling.LinkStateEvent{Current: signaling.LinkDisconnected, Previous: signaling.LinkConnected,
 			Service: signaling.ServiceMessage, ReasonCode: signaling.ReasonKeepAliveTimeout})
-		time.Sleep(48 * time.Minute)
+		time.Sleep(r.untilRenewal(""))
 		synctest.Wait()
 		// Link known down: the renewal waits without calling the SDK.
 		if got := r.sdk.count("renew"); got != 0 {
@@ -249,7 +249,7 @@ func TestPermanentFetchErrorBacksOffLongAndRecovers(t *testing.T) {
 		r := newRig(t, time.Hour, noJitter)
 		r.start()
 		r.f.setFail(func(fetcherReq) error { return errForbidden })
-		time.Sleep(48*time.Minute + 11*time.Minute)
+		time.Sleep(r.untilRenewal("") + 11*time.Minute)
 		synctest.Wait()
 		fails := r.rec.all(EventFetchFailed)
 		if len(fails) < 2 || len(fails) > 5 {

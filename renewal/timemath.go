@@ -85,11 +85,12 @@ func renewAt(receipt, deadline, now time.Time, p Policy, u float64) (at time.Tim
 	return at, life < p.MinTTL
 }
 
-// spreadFirst returns the renewal time of a token obtained by a login or a
-// join under Policy.SpreadFirstRenewal: renewAt's time, moved by the draw v
-// in [0, 1) to a point uniformly between minRenewInterval after receipt and
-// that time, so keys that got their tokens together renew spread over one
-// period. A token too short to renew safely keeps renewAt's time.
+// spreadFirst returns the renewal time of a token obtained by a login, a
+// join, a relogin or a rejoin under FirstRenewalSpread (the default):
+// renewAt's time, moved by the draw v in [0, 1) to a point uniformly
+// between minRenewInterval after receipt and that time, so keys that got
+// their tokens together renew spread over one period. A token too short to
+// renew safely keeps renewAt's time.
 func spreadFirst(receipt, deadline, now time.Time, p Policy, u, v float64) (time.Time, bool) {
 	at, short := renewAt(receipt, deadline, now, p, u)
 	earliest := receipt.Add(minRenewInterval)
@@ -101,6 +102,19 @@ func spreadFirst(receipt, deadline, now time.Time, p Policy, u, v float64) (time
 		at = now
 	}
 	return at, false
+}
+
+// nextRenewal returns when to renew a key's token, as install schedules
+// it: renewAt with the key's jitter draw for generation gen, moved by
+// spreadFirst (with a second draw) when the token came from a login, a
+// join, a relogin or a rejoin (first) and p.FirstRenewal is
+// FirstRenewalSpread; and whether the token is too short to renew safely.
+func nextRenewal(receipt, deadline, now time.Time, p Policy, seed int64, user, channel string, gen uint64, first bool) (time.Time, bool) {
+	u := jitterUnit(seed, user, channel, gen)
+	if first && p.FirstRenewal == FirstRenewalSpread {
+		return spreadFirst(receipt, deadline, now, p, u, jitterUnit(seed, user, channel, gen|1<<62))
+	}
+	return renewAt(receipt, deadline, now, p, u)
 }
 
 // backoffDelay turns the interval computed by the exponential backoff

@@ -3,6 +3,7 @@ package renewal
 import (
 	"errors"
 	"math"
+	"strings"
 	"testing"
 	"time"
 
@@ -202,7 +203,7 @@ func TestPolicyNormalize(t *testing.T) {
 	bad := []Policy{
 		{MinLead: -1}, {MinLead: 10 * time.Second}, {LeadFraction: 0.9}, {LeadFraction: math.NaN()},
 		{JitterFraction: 2}, {BackoffInitial: time.Hour}, {BackoffMax: 10 * time.Minute, BackoffLong: time.Minute},
-		{HookTimeout: -time.Second},
+		{HookTimeout: -time.Second}, {FirstRenewal: FirstRenewalAtLead + 1},
 	}
 	for _, b := range bad {
 		if _, err := b.normalize(); err == nil {
@@ -213,5 +214,14 @@ func TestPolicyNormalize(t *testing.T) {
 	}
 	if p, _ := (Policy{JitterFraction: -1}).normalize(); p.JitterFraction != 0 {
 		t.Errorf("negative jitter: %v, want 0", p.JitterFraction)
+	}
+	if p.FirstRenewal != FirstRenewalSpread {
+		t.Errorf("zero Policy: FirstRenewal %v, want spread", p.FirstRenewal)
+	}
+	if a, b := FirstRenewalSpread.String(), FirstRenewalAtLead.String(); a != "spread" || b != "at-lead" {
+		t.Errorf("FirstRenewalMode names %q, %q", a, b)
+	}
+	if _, err := (Policy{FirstRenewal: 9}).normalize(); err == nil || !strings.Contains(err.Error(), "FirstRenewalMode(9)") {
+		t.Errorf("unknown FirstRenewal: %v, want an error naming FirstRenewalMode(9)", err)
 	}
 }
