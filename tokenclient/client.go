@@ -38,9 +38,11 @@ type Config struct {
 	TTL time.Duration
 	// Policy says when and how tokens are renewed. The zero value takes the
 	// defaults documented on renewal.Policy: renew at max(2 min, 20 % of the
-	// lifetime) before the deadline with up to 10 % jitter, back off from
-	// 1 s to 1 min (5 min for permanent errors), never auto-relogin after a
-	// kick, no logout on Close.
+	// lifetime) before the deadline with up to 10 % jitter, except that the
+	// first renewal of a token from a login or a join is drawn between 1 s
+	// after receipt and that time (renewal.FirstRenewalSpread); back off
+	// from 1 s to 1 min (5 min for permanent errors), never auto-relogin
+	// after a kick, no logout on Close.
 	Policy renewal.Policy
 	// Engine is a shared renewal engine, started by its owner, that runs
 	// this client's renewals alongside others. Nil means a private engine,

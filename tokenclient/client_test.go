@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"slices"
 	"sync"
 	"testing"
 	"testing/synctest"
@@ -125,15 +126,36 @@ func TestPrivateEngineLifecycle(t *testing.T) {
 		if err := c.JoinStream(ctx, "room"); err != nil {
 			t.Fatal(err)
 		}
-		time.Sleep(48*time.Minute - time.Nanosecond)
-		synctest.Wait()
-		if s.count("renew") != 0 {
-			t.Fatal("renewed early")
+		// Each key's first renewal is drawn between 1 s after its token came
+		// and the usual time (48 min without jitter) and happens then, not
+		// a nanosecond earlier; the renewed tokens are renewed 12 min before
+		// their deadlines.
+		keys := c.State()
+		slices.SortFunc(keys, func(a, b renewal.KeyState) int { return a.NextRenewal.Compare(b.NextRenewal) })
+		for _, ks := range keys {
+			call := "renew"
+			if ks.Channel != "" {
+				call += ":" + ks.Channel
+			}
+			in := time.Until(ks.NextRenewal)
+			if in < time.Second || in > 48*time.Minute {
+				t.Fatalf("key %q: first renewal in %v, want 1 s … 48 min (the usual time)", ks.Channel, in)
+			}
+			time.Sleep(in - time.Nanosecond)
+			synctest.Wait()
+			if n := s.count(call); n != 0 {
+				t.Fatalf("key %q renewed early: %v", ks.Channel, s.calls)
+			}
+			time.Sleep(time.Nanosecond)
+			synctest.Wait()
+			if n := s.count(call); n != 1 {
+				t.Fatalf("key %q not renewed at its time: %v", ks.Channel, s.calls)
+			}
 		}
-		time.Sleep(time.Nanosecond)
-		synctest.Wait()
-		if s.count("renew") != 1 || s.count("renew:room") != 1 {
-			t.Fatalf("calls %v", s.calls)
+		for _, ks := range c.State() {
+			if lead := ks.Deadline.Sub(ks.NextRenewal); lead != 12*time.Minute {
+				t.Fatalf("key %q: renewed token scheduled %v before its deadline, want 12m", ks.Channel, lead)
+			}
 		}
 		c.WillExpire("room")
 		synctest.Wait()
