@@ -170,10 +170,28 @@ type decoded struct {
 // sample "code", the token field (a string starting "006" or "007") and the
 // optional expiry field. The body is never echoed: it may hold a token.
 func decodeBody(spec *presetSpec, kind Kind, contentType string, body []byte) (decoded, *Error) {
-	mt := mediaType(contentType)
-	if isHTML(mt, body) || len(bytes.TrimSpace(body)) == 0 {
+	if htmlAnswer(contentType, body) || len(bytes.TrimSpace(body)) == 0 {
 		return decoded{}, fail(Permanent, ErrBadResponse, nil, "%s", describeNonJSON(contentType, body))
 	}
+	if d, ok := fastDecode(spec, kind, body); ok {
+		return d, nil
+	}
+	return decodeGeneric(spec, kind, contentType, body)
+}
+
+// htmlAnswer is isHTML(mediaType(contentType), body), without parsing the
+// usual JSON content types: a header starting "application/json" names no
+// HTML type whether or not it parses.
+func htmlAnswer(contentType string, body []byte) bool {
+	if strings.HasPrefix(contentType, "application/json") {
+		return isHTML("", body)
+	}
+	return isHTML(mediaType(contentType), body)
+}
+
+// decodeGeneric is decodeBody through encoding/json, for any document; it
+// writes the error messages. The caller has refused HTML and empty bodies.
+func decodeGeneric(spec *presetSpec, kind Kind, contentType string, body []byte) (decoded, *Error) {
 	doc, err := decodeJSON(body)
 	if err != nil {
 		return decoded{}, fail(Permanent, ErrBadResponse, nil, "%s", describeNonJSON(contentType, body))
@@ -270,14 +288,25 @@ func expiryField(doc any, path []string) (time.Time, *Error) {
 	default:
 		return time.Time{}, fail(Permanent, ErrBadResponse, nil, "the %s expiry field is %s, not a number", name, jsonKind(v))
 	}
-	if err != nil || math.IsNaN(f) || f <= 0 || f >= 1e15 {
+	t, ok := unixTime(f, err)
+	if !ok {
 		return time.Time{}, fail(Permanent, ErrBadResponse, nil, "the %s expiry field is not a unix time", name)
+	}
+	return t, nil
+}
+
+// unixTime turns a parsed expiry into a time: f is unix seconds, or
+// milliseconds when at least 1e11. ok is false when err is set or f is not
+// a plausible unix time.
+func unixTime(f float64, err error) (t time.Time, ok bool) {
+	if err != nil || math.IsNaN(f) || f <= 0 || f >= 1e15 {
+		return time.Time{}, false
 	}
 	if f >= 1e11 {
 		f /= 1000
 	}
 	sec, frac := math.Modf(f)
-	return time.Unix(int64(sec), int64(frac*1e9)).UTC(), nil
+	return time.Unix(int64(sec), int64(frac*1e9)).UTC(), true
 }
 
 func jsonKind(v any) string {
