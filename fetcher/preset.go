@@ -1,7 +1,6 @@
 package fetcher
 
 import (
-	"encoding/json"
 	"fmt"
 	"net/url"
 	"strconv"
@@ -170,34 +169,30 @@ func numericAccount(account string) (becomes string, changed bool) {
 func refuse(format string, args ...any) error { return fmt.Errorf(format, args...) }
 
 func buildAgoraPOST(req Request, expire uint32) (outgoing, error) {
-	type body struct {
-		TokenType string `json:"tokenType"`
-		Channel   string `json:"channel,omitempty"`
-		Role      string `json:"role,omitempty"`
-		UID       string `json:"uid"`
-		Expire    uint32 `json:"expire"`
-	}
-	b := body{TokenType: req.Kind.String(), UID: req.who(), Expire: expire}
-	if req.Kind == KindRTC {
-		if req.Account != "" {
-			if becomes, changed := numericAccount(req.Account); changed {
-				what := "uid " + strconv.Quote(becomes)
-				if becomes == "" {
-					what = "the wildcard uid 0"
-				}
-				return outgoing{}, refuse("account %q looks like a number: agora-token-service's POST /getToken "+
-					"would mint the token for %s instead of this account; use the %s preset, whose "+
-					"/userAccount/ route keeps the account verbatim", req.Account, what, NameAgoraTokenServiceGET)
+	who := req.who()
+	if req.Kind == KindRTC && req.Account != "" {
+		if becomes, changed := numericAccount(req.Account); changed {
+			what := "uid " + strconv.Quote(becomes)
+			if becomes == "" {
+				what = "the wildcard uid 0"
 			}
+			return outgoing{}, refuse("account %q looks like a number: agora-token-service's POST /getToken "+
+				"would mint the token for %s instead of this account; use the %s preset, whose "+
+				"/userAccount/ route keeps the account verbatim", req.Account, what, NameAgoraTokenServiceGET)
 		}
-		b.Channel = req.Channel
-		b.Role = req.Role.String()
 	}
-	data, err := json.Marshal(b)
-	if err != nil {
-		return outgoing{}, err
+	// {"tokenType":…,"channel":…,"role":…,"uid":…,"expire":N}, channel and
+	// role for RTC only (and, like omitempty, only when not empty).
+	o := newJSONObject(64 + len(who) + len(req.Channel))
+	o = o.str("tokenType", req.Kind.String())
+	if req.Kind == KindRTC {
+		if req.Channel != "" {
+			o = o.str("channel", req.Channel)
+		}
+		o = o.str("role", req.Role.String())
 	}
-	return outgoing{method: "POST", path: "/getToken", body: data}, nil
+	o = o.str("uid", who).uint("expire", uint64(expire))
+	return outgoing{method: "POST", path: "/getToken", body: o.end()}, nil
 }
 
 // getSegment checks that a name can travel as one GET path segment.
@@ -242,13 +237,8 @@ func buildAgoraGET(req Request, expire uint32) (outgoing, error) {
 
 func buildDocsSample(req Request, _ uint32) (outgoing, error) {
 	if req.Kind == KindRTM {
-		data, err := json.Marshal(struct {
-			UID string `json:"uid"`
-		}{req.UserID})
-		if err != nil {
-			return outgoing{}, err
-		}
-		return outgoing{method: "POST", path: "/fetch_rtm_token", body: data}, nil
+		body := newJSONObject(16+len(req.UserID)).str("uid", req.UserID).end()
+		return outgoing{method: "POST", path: "/fetch_rtm_token", body: body}, nil
 	}
 	uid := req.UID
 	if req.Account != "" {
@@ -259,17 +249,11 @@ func buildDocsSample(req Request, _ uint32) (outgoing, error) {
 		}
 		uid = uint32(n)
 	}
-	role := 1
+	role := uint64(1)
 	if req.Role == RoleSubscriber {
 		role = 2
 	}
-	data, err := json.Marshal(struct {
-		UID         uint32 `json:"uid"`
-		ChannelName string `json:"ChannelName"`
-		Role        int    `json:"role"`
-	}{uid, req.Channel, role})
-	if err != nil {
-		return outgoing{}, err
-	}
-	return outgoing{method: "POST", path: "/fetch_rtc_token", body: data}, nil
+	body := newJSONObject(48+len(req.Channel)).uint("uid", uint64(uid)).str("ChannelName", req.Channel).
+		uint("role", role).end()
+	return outgoing{method: "POST", path: "/fetch_rtc_token", body: body}, nil
 }

@@ -112,10 +112,8 @@ func (p pattern) expand(vals map[string]string, escape func(string) string) stri
 	return b.String()
 }
 
-func jsonEscape(s string) string {
-	q, _ := json.Marshal(s) // a string always marshals
-	return string(q[1 : len(q)-1])
-}
+// jsonEscape is s as encoding/json writes it inside quotes.
+func jsonEscape(s string) string { return string(appendJSONText(nil, s)) }
 
 func compileTemplate(t Template) (*presetSpec, error) {
 	method := t.Method
