@@ -10,15 +10,19 @@ import (
 const maxEchoLen = 200
 
 // sanitize makes server-supplied text safe to put in an error or a log: it
-// replaces anything that looks like a token (see redactTokens) with its
-// [Redact] form, turns control characters and runs of white space into one
-// space, drops invalid UTF-8 and cuts the result to about maxEchoLen
-// characters.
+// turns control characters and runs of white space into one space, drops
+// invalid UTF-8, replaces anything that looks like a token (see
+// redactTokens) with its [Redact] form and cuts the result to maxEchoLen
+// characters plus "…".
+//
+// Redaction runs after the clean-up, so that dropping an invalid byte
+// cannot join two harmless pieces into a token-like run. The clean-up stops
+// at twice maxEchoLen characters: a run cut there is either long enough to
+// be redacted or lies beyond the final cut.
 func sanitize(s string) string {
 	if len(s) > 4*MaxResponseSize {
 		s = s[:4*MaxResponseSize]
 	}
-	s = redactTokens(s)
 	var b strings.Builder
 	n := 0
 	space := false
@@ -30,8 +34,7 @@ func sanitize(s string) string {
 			space = true
 			continue
 		}
-		if n == maxEchoLen {
-			b.WriteString("…")
+		if n >= 2*maxEchoLen {
 			break
 		}
 		if space && b.Len() > 0 {
@@ -42,7 +45,18 @@ func sanitize(s string) string {
 		b.WriteRune(r)
 		n++
 	}
-	return b.String()
+	return cutRunes(redactTokens(b.String()), maxEchoLen)
+}
+
+// cutRunes returns s cut to n characters, marked with "…" if it was longer.
+func cutRunes(s string, n int) string {
+	for i := range s {
+		if n == 0 {
+			return s[:i] + "…"
+		}
+		n--
+	}
+	return s
 }
 
 // minTokenRun is the shortest run after "006"/"007" treated as a token. Real
