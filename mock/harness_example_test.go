@@ -43,7 +43,7 @@ func ExampleHarness() {
 	// health: <nil>
 	// relogins: 1
 	// expired tokens used: 0
-	// logged out at most: 1h30m0s
+	// logged out at most: 1h33m0s
 }
 
 // Several sessions share one engine; the labelled timeline tells whose each
