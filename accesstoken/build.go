@@ -1,8 +1,6 @@
 package accesstoken
 
 import (
-	"bytes"
-	"compress/zlib"
 	"encoding/base64"
 	"fmt"
 	"strconv"
@@ -23,8 +21,9 @@ type Params struct {
 // sorted by type (duplicates kept), privileges in ascending id order, RTM2
 // permissions by resource type then permission type; the caller's slices are
 // not modified. The payload is compressed with compress/zlib at the default
-// level and encoded with standard base64, so the string is byte-identical to
-// the official Go builder's for the same inputs.
+// level (reproduced by a purpose-built encoder, deflate.go) and encoded with
+// standard base64, so the string is byte-identical to the official Go
+// builder's for the same inputs.
 //
 // Build is a pure function: it never reads the clock or a random source.
 // Errors wrap ErrInvalidAppID, ErrInvalidCertificate, ErrNoServices or
@@ -77,41 +76,44 @@ func Build(p Params) (string, error) {
 	b[0], b[1] = byte(len(sig)), byte(len(sig)>>8)
 	copy(b[2:sigLen], sig)
 
-	e.z.Reset()
-	if e.zw == nil {
-		e.zw = zlib.NewWriter(&e.z)
-	} else {
-		e.zw.Reset(&e.z)
+	// The same bytes as compress/zlib at the default level (deflate.go).
+	e.z = e.def.appendZlib(e.z[:0], b)
+	n := len(Version2) + base64.StdEncoding.EncodedLen(len(e.z))
+	if cap(e.out) < n {
+		e.out = make([]byte, n)
 	}
-	// Writes to a bytes.Buffer cannot fail.
-	e.zw.Write(b)
-	e.zw.Close()
-	z := e.z.Bytes()
-	out := make([]byte, len(Version2)+base64.StdEncoding.EncodedLen(len(z)))
+	out := e.out[:n]
 	copy(out, Version2)
-	base64.StdEncoding.Encode(out[len(Version2):], z)
+	base64.StdEncoding.Encode(out[len(Version2):], e.z)
 	return string(out), nil
 }
 
 const sha256Size = 32
 
-// encoder holds the reusable buffers and zlib writer of one Build call.
+// encoder holds the reusable buffers and compressor of one Build call.
 type encoder struct {
-	buf   []byte
+	buf   []byte // payload
+	z     []byte // compressed payload
+	out   []byte // token text
 	privs []Privilege
 	perms []RTM2Permission
-	z     bytes.Buffer
-	zw    *zlib.Writer
+	def   *deflater
 }
 
-var encoderPool = sync.Pool{New: func() any { return new(encoder) }}
+var encoderPool = sync.Pool{New: func() any { return &encoder{def: new(deflater)} }}
 
 func (e *encoder) release() {
 	if cap(e.buf) > maxPooledBuf {
 		e.buf = nil
 	}
-	if e.z.Cap() > maxPooledBuf {
-		e.z = bytes.Buffer{}
+	if cap(e.z) > maxPooledBuf {
+		e.z = nil
+	}
+	if cap(e.out) > maxPooledBuf {
+		e.out = nil
+	}
+	if cap(e.def.tokens) > maxPooledBuf {
+		e.def.tokens = nil
 	}
 	clear(e.perms) // drop references to the caller's strings
 	e.perms = e.perms[:0]
