@@ -11,8 +11,11 @@ import (
 )
 
 // Token-server rows. A fault that is on "for 2 h" starts 40 min into the
-// run, so it covers the first proactive renewal (~47 min) and the first
-// deadline (60 min) of the one-hour tokens: the tokens expire during it.
+// run. Each key's first renewal is drawn between 1 s and 48 min after the
+// login or join, and the token it brings lives an hour, so at 40 min every
+// key has a renewal due by 88 min and every token in use expires by
+// 100 min: inside the fault, which therefore meets a proactive renewal of
+// every key and then their deadlines.
 
 const keys = 3 // the login token and two stream channels
 
@@ -35,13 +38,20 @@ func serverRows() []row {
 			},
 		},
 		outage("server: outage 10 min", "renewal retried until the server is back; token still valid, never logged out",
-			10*time.Minute, nil, nil, wantNoOutage),
+			10*time.Minute, nil,
+			func(r *row) { r.lead = 3 * time.Minute }, // starts 3 min before a renewal, ends ≥ 5 min before that token's deadline
+			func(t *testing.T, w *world, r *result) {
+				if n := w.count(renewal.EventFetchFailed, r.evAtInject); n == 0 {
+					t.Error("no fetch failed: the outage met no renewal")
+				}
+				wantNoOutage(t, w, r)
+			}),
 		outage("server: outage 2 h", "current tokens kept until their deadline; then relogin retried every ≤ BackoffMax; back ≤ BackoffMax after the outage",
 			2*time.Hour, nil, nil, wantExpiredAndBack),
 		outage("server: outage 26 h, 24 h tokens", "a maximum-lifetime token still expires; relogin retried every ≤ BackoffMax for a day; back ≤ BackoffMax after",
 			26*time.Hour,
 			func(c *mock.HarnessConfig) { c.TTL = 24 * time.Hour },
-			func(r *row) { r.warm = 18 * time.Hour }, // renewal at ~19 h, deadline at 24 h
+			func(r *row) { r.warm = 18 * time.Hour }, // every key renews by 37.2 h, every token in use expires by 42 h
 			wantExpiredAndBack),
 		{
 			name:     "server: 10 s responses (FetchTimeout 15 s)",
@@ -52,6 +62,9 @@ func serverRows() []row {
 			check: func(t *testing.T, w *world, r *result) {
 				if r.failedFetches != 0 || w.count(renewal.EventFetchFailed, r.evAtInject) != 0 {
 					t.Errorf("%d fetches failed under a latency below FetchTimeout", r.failedFetches)
+				}
+				if n := w.count(renewal.EventRenewed, r.evAtInject); n < keys {
+					t.Errorf("%d renewals while slow, want every key's (%d)", n, keys)
 				}
 				wantNoOutage(t, w, r)
 			},

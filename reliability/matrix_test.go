@@ -17,8 +17,9 @@ var update = flag.Bool("update", false, "rewrite the observed table in ../RELIAB
 
 // The fault matrix. Each row throws one fault at a session on the mock
 // Harness (user "bot", stream channels "lobby" and "game", one-hour tokens,
-// the default Policy unless the row says otherwise) and checks, for every
-// row:
+// the default Policy unless the row says otherwise: each key's first
+// renewal after a login or join is drawn over its first period, later ones
+// come 12–13.2 min before the deadline) and checks, for every row:
 //
 //   - no expired token is ever used (the fake SDK's ExpiredTokenUses is 0;
 //     a FAILED link event at a deadline during an outage is the SDK expiring
@@ -43,7 +44,8 @@ type row struct {
 	name     string
 	expected string                                  // for RELIABILITY.md
 	cfg      func(*mock.HarnessConfig)               // optional changes to the default configuration
-	warm     time.Duration                           // before the fault; default 40 min (the first renewal is due at ~47 min)
+	warm     time.Duration                           // before the fault; default 40 min (every key renews by 88 min, every token in use then expires by 100 min)
+	lead     time.Duration                           // if set, the fault starts this long before the first renewal due after warm
 	inject   func(w *world)                          // starts the fault
 	active   time.Duration                           // clear after this long …
 	until    func(w *world) bool                     // … or once this holds (checked at each due instant, at most a day)
@@ -118,6 +120,9 @@ func (r row) generic(t *testing.T, w *world, res *result) {
 		warm = 40 * time.Minute
 	}
 	w.h.Advance(warm)
+	if r.lead > 0 {
+		w.h.AdvanceTo(w.nextRenewal().Add(-r.lead))
+	}
 	if !w.settled() {
 		t.Fatalf("not settled before the fault: %v", w.h.Check())
 	}

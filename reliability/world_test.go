@@ -143,6 +143,23 @@ func (w *world) settled() bool {
 	return true
 }
 
+// nextRenewal returns the earliest proactive renewal scheduled for any key
+// of any session.
+func (w *world) nextRenewal() time.Time {
+	var next time.Time
+	for _, s := range w.h.Sessions() {
+		for _, k := range s.Client.State() {
+			if !k.NextRenewal.IsZero() && (next.IsZero() || k.NextRenewal.Before(next)) {
+				next = k.NextRenewal
+			}
+		}
+	}
+	if next.IsZero() {
+		w.t.Fatal("no renewal scheduled")
+	}
+	return next
+}
+
 // count returns how many events of kind k were recorded from the i-th on.
 func (w *world) count(k renewal.EventKind, i int) int {
 	w.mu.Lock()
