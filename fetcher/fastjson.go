@@ -325,27 +325,41 @@ func (s *scanner) digits() int {
 // holds escapes and whether all its bytes are printable ASCII.
 func (s *scanner) str() (escaped, ascii, ok bool) {
 	ascii = true
-	s.i++
-	for s.i < len(s.b) {
-		switch c := s.b[s.i]; {
+	b, i := s.b, s.i+1
+	for {
+		for i < len(b) && plainByte[b[i]] {
+			i++
+		}
+		if i >= len(b) {
+			return false, false, false
+		}
+		switch c := b[i]; {
 		case c == '"':
-			s.i++
+			s.i = i + 1
 			return escaped, ascii, true
 		case c == '\\':
+			s.i = i
 			if !s.escape() {
 				return false, false, false
 			}
-			escaped = true
-			continue
+			escaped, i = true, s.i
 		case c < 0x20:
 			return false, false, false
-		case c > 0x7e:
+		default: // DEL or a byte of a multi-byte character
 			ascii = false
+			i++
 		}
-		s.i++
 	}
-	return false, false, false
 }
+
+// plainByte holds the bytes that a string may hold as they are and that
+// are printable ASCII: not a quote, a backslash or a control character.
+var plainByte = func() (t [256]bool) {
+	for c := 0x20; c <= 0x7e; c++ {
+		t[c] = c != '"' && c != '\\'
+	}
+	return t
+}()
 
 // escape scans the escape sequence at s.i (its backslash).
 func (s *scanner) escape() bool {

@@ -78,21 +78,34 @@ type Request struct {
 // have equal keys. Fetchers use it to share one round trip between
 // concurrent identical requests.
 func (r Request) Key() string {
-	switch r.Kind {
-	case KindRTM:
-		return "rtm\x00" + r.UserID + "\x00" + strconv.FormatInt(int64(r.TTL), 10)
-	default:
-		who := "#" + strconv.FormatUint(uint64(r.UID), 10)
+	// Appended on the stack, so that the key costs one allocation.
+	var buf [128]byte
+	b := buf[:0]
+	if r.Kind == KindRTM {
+		b = append(b, "rtm\x00"...)
+		b = append(b, r.UserID...)
+	} else {
+		b = append(b, r.Kind.String()...)
+		b = append(b, 0)
+		b = append(b, r.Channel...)
+		b = append(b, 0)
 		if r.Account != "" {
-			who = "@" + r.Account
+			b = append(b, '@')
+			b = append(b, r.Account...)
+		} else {
+			b = append(b, '#')
+			b = strconv.AppendUint(b, uint64(r.UID), 10)
 		}
 		role := r.Role
 		if role == 0 {
 			role = RolePublisher
 		}
-		return r.Kind.String() + "\x00" + r.Channel + "\x00" + who + "\x00" +
-			strconv.Itoa(int(role)) + "\x00" + strconv.FormatInt(int64(r.TTL), 10)
+		b = append(b, 0)
+		b = strconv.AppendInt(b, int64(role), 10)
 	}
+	b = append(b, 0)
+	b = strconv.AppendInt(b, int64(r.TTL), 10)
+	return string(b)
 }
 
 // Token is a token fetched for a [Request], checked and decoded.

@@ -48,7 +48,7 @@ var (
 	PresetAgoraTokenService = Preset{s: &presetSpec{
 		name:  NameAgoraTokenService,
 		build: buildAgoraPOST,
-		token: func(Kind) []string { return []string{"token"} },
+		token: func(Kind) []string { return pathToken },
 	}}
 	// PresetAgoraTokenServiceGET uses the same server's legacy GET routes
 	// /rtm/{user}/, /rtc/{channel}/{role}/uid/{uid}/ and
@@ -62,9 +62,9 @@ var (
 		build: buildAgoraGET,
 		token: func(k Kind) []string {
 			if k == KindRTM {
-				return []string{"rtmToken"}
+				return pathRTMToken
 			}
-			return []string{"rtcToken"}
+			return pathRTCToken
 		},
 	}}
 	// PresetDocsSample talks to the sample servers in Agora's documentation:
@@ -76,9 +76,16 @@ var (
 	PresetDocsSample = Preset{s: &presetSpec{
 		name:     NameDocsSample,
 		build:    buildDocsSample,
-		token:    func(Kind) []string { return []string{"token"} },
+		token:    func(Kind) []string { return pathToken },
 		docsCode: true,
 	}}
+)
+
+// The token paths of the built-in presets, shared by every fetch.
+var (
+	pathToken    = []string{"token"}
+	pathRTMToken = []string{"rtmToken"}
+	pathRTCToken = []string{"rtcToken"}
 )
 
 // PresetByName returns the built-in preset with the given name (see the
@@ -99,7 +106,8 @@ type presetSpec struct {
 	name string
 	// build turns a validated request into the HTTP request to send.
 	build func(req Request, expire uint32) (outgoing, error)
-	// token returns the JSON path of the token for a request kind.
+	// token returns the JSON path of the token for a request kind. The
+	// slice is shared: never modify it.
 	token func(Kind) []string
 	// expiry is the optional JSON path of an absolute expiry.
 	expiry []string
