@@ -16,59 +16,73 @@ import (
 // next caller starts afresh. Different keys never wait on each other.
 type flights struct {
 	mu    sync.Mutex
-	calls map[string]*flight
+	calls map[string]job
 }
 
+// A job is the work of one flight, with the flight's bookkeeping embedded
+// so that a fetch costs one allocation for both.
+type job interface {
+	flight() *flight
+	// run does the work on the flight's context and returns its outcome.
+	run(ctx context.Context) (Token, error)
+}
+
+// flight is the bookkeeping of one shared fetch.
 type flight struct {
+	// done is closed once tok and err are set. It is made by the first
+	// caller that has to wait, so a fetch that nobody waits for (the leader
+	// running it on its own goroutine) makes none. Guarded by flights.mu
+	// until closed.
 	done    chan struct{}
-	tok     Token
-	err     error
 	waiters int // callers still waiting; guarded by flights.mu
 	cancel  context.CancelFunc
+	tok     Token
+	err     error
 }
 
-// do returns the outcome of fn for key, starting fn (on a context detached
-// from ctx and bounded by timeout) unless a call for key is already in
-// flight, in which case it waits for that call's outcome. It returns
-// ctx.Err() as soon as ctx ends.
-func (g *flights) do(ctx context.Context, key string, timeout time.Duration,
-	fn func(ctx context.Context) (Token, error)) (Token, error) {
+// do returns the outcome of the flight for key. Unless one is already in
+// flight, it starts the job newJob returns, on a context detached from ctx
+// and bounded by timeout; otherwise it waits for the running one. It
+// returns ctx.Err() as soon as ctx ends. newJob is called at most once,
+// before do returns.
+func (g *flights) do(ctx context.Context, key string, timeout time.Duration, newJob func() job) (Token, error) {
 	g.mu.Lock()
 	if g.calls == nil {
-		g.calls = make(map[string]*flight)
+		g.calls = make(map[string]job)
 	}
-	f, joined := g.calls[key]
+	j, joined := g.calls[key]
 	if !joined {
-		fctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), timeout)
-		f = &flight{done: make(chan struct{}), cancel: cancel}
-		g.calls[key] = f
-		run := func() {
-			tok, err := fn(fctx)
-			g.mu.Lock()
-			f.tok, f.err = tok, err
-			if g.calls[key] == f {
-				delete(g.calls, key)
-			}
-			g.mu.Unlock()
-			cancel()
-			close(f.done)
+		j = newJob()
+		f := j.flight()
+		parent := ctx
+		if _, hasDeadline := ctx.Deadline(); hasDeadline || ctx.Done() != nil {
+			parent = context.WithoutCancel(ctx)
 		}
+		fctx, cancel := context.WithTimeout(parent, timeout)
+		f.cancel = cancel
+		g.calls[key] = j
 		if ctx.Done() == nil {
 			// A caller whose context can never end never leaves early, so
-			// it may run the fetch itself and spare a goroutine; callers
-			// that join it still wait on f.done and may leave.
+			// it may run the fetch itself and spare a goroutine and a
+			// channel; callers that join it still wait on f.done and may
+			// leave.
 			f.waiters++
 			g.mu.Unlock()
-			run()
+			g.run(key, j, fctx)
 			return f.tok, f.err
 		}
-		go run()
+		go g.run(key, j, fctx)
 	}
+	f := j.flight()
 	f.waiters++
+	if f.done == nil {
+		f.done = make(chan struct{})
+	}
+	done := f.done
 	g.mu.Unlock()
 
 	select {
-	case <-f.done:
+	case <-done:
 		return f.tok, f.err
 	case <-ctx.Done():
 		g.mu.Lock()
@@ -77,12 +91,31 @@ func (g *flights) do(ctx context.Context, key string, timeout time.Duration,
 			// Nobody wants the outcome any more: stop the round trip and let
 			// the next caller start a fresh one.
 			f.cancel()
-			if g.calls[key] == f {
+			if g.calls[key] == j {
 				delete(g.calls, key)
 			}
 		}
 		g.mu.Unlock()
 		return Token{}, ctx.Err()
+	}
+}
+
+// run runs j and publishes its outcome to the waiters.
+func (g *flights) run(key string, j job, ctx context.Context) {
+	f := j.flight()
+	tok, err := j.run(ctx)
+	g.mu.Lock()
+	f.tok, f.err = tok, err
+	if g.calls[key] == j {
+		delete(g.calls, key)
+	}
+	// Nobody joins a flight that has left the map (or was forgotten by its
+	// last waiter), so done no longer changes.
+	done := f.done
+	g.mu.Unlock()
+	f.cancel()
+	if done != nil {
+		close(done)
 	}
 }
 

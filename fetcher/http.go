@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/benbjohnson/clock"
+	"github.com/hashicorp/go-retryablehttp"
 )
 
 // HTTP fetches tokens from a token server over HTTP(S). Create it with
@@ -21,17 +22,21 @@ type HTTP struct {
 	base       *url.URL
 	preset     *presetSpec
 	client     *http.Client
+	basePath   string // base's escaped path without a trailing "/"
+	retry      *retryablehttp.Client
 	header     http.Header // every request's headers: defaults, then WithHeader's
 	userHeader http.Header // WithHeader's alone; they win over a template's
-	appID      string
-	clock      clock.Clock
-	retryMax   int
-	waitMin    time.Duration
-	waitMax    time.Duration
-	ttl        time.Duration
-	timeout    time.Duration
-	log        *slog.Logger
-	flights    flights
+	// headerValues counts the values in header.
+	headerValues int
+	appID        string
+	clock        clock.Clock
+	retryMax     int
+	waitMin      time.Duration
+	waitMax      time.Duration
+	ttl          time.Duration
+	timeout      time.Duration
+	log          *slog.Logger
+	flights      flights
 }
 
 var _ Fetcher = (*HTTP)(nil)
@@ -75,21 +80,40 @@ func NewHTTP(serverURL string, opts ...Option) (*HTTP, error) {
 	for k, vs := range o.header {
 		header[k] = append([]string(nil), vs...)
 	}
-	return &HTTP{
-		base:       base,
-		preset:     o.preset.s,
-		client:     &c,
-		header:     header,
-		userHeader: o.header,
-		appID:      o.appID,
-		clock:      o.clock,
-		retryMax:   o.retryMax,
-		waitMin:    o.waitMin,
-		waitMax:    o.waitMax,
-		ttl:        o.defaultTTL,
-		timeout:    o.timeout,
-		log:        o.logger,
-	}, nil
+	n := 0
+	for _, vs := range header {
+		n += len(vs)
+	}
+	h := &HTTP{
+		base:         base,
+		basePath:     strings.TrimSuffix(base.EscapedPath(), "/"),
+		preset:       o.preset.s,
+		client:       &c,
+		header:       header,
+		userHeader:   o.header,
+		headerValues: n,
+		appID:        o.appID,
+		clock:        o.clock,
+		retryMax:     o.retryMax,
+		waitMin:      o.waitMin,
+		waitMax:      o.waitMax,
+		ttl:          o.defaultTTL,
+		timeout:      o.timeout,
+		log:          o.logger,
+	}
+	// One go-retryablehttp client serves every fetch; its hooks find the
+	// fetch they serve through the request's context (see call).
+	h.retry = &retryablehttp.Client{
+		HTTPClient:   h.client,
+		RetryMax:     h.retryMax,
+		RetryWaitMin: h.waitMin,
+		RetryWaitMax: h.waitMax,
+		CheckRetry:   h.checkRetry,
+		Backoff:      h.backoff,
+		PrepareRetry: prepareRetry,
+		ErrorHandler: retryablehttp.PassthroughErrorHandler,
+	}
+	return h, nil
 }
 
 // parseServerURL checks a token server URL. Errors never repeat the URL's
@@ -185,8 +209,8 @@ func (h *HTTP) Fetch(ctx context.Context, req Request) (Token, error) {
 	if err != nil {
 		return Token{}, &Error{Class: Permanent, Request: req, Err: ErrInvalidRequest, Detail: err.Error()}
 	}
-	tok, err := h.flights.do(ctx, norm.Key(), h.timeout, func(fctx context.Context) (Token, error) {
-		return h.fetch(fctx, norm, out)
+	tok, err := h.flights.do(ctx, norm.Key(), h.timeout, func() job {
+		return &call{h: h, req: norm, out: out}
 	})
 	if err != nil {
 		if ctx.Err() != nil && errors.Is(err, ctx.Err()) {

@@ -10,59 +10,75 @@ import (
 	"net/http"
 	"net/url"
 	"strconv"
-	"strings"
 	"time"
 
 	"github.com/hashicorp/go-retryablehttp"
 )
 
-// attempt holds the state of one fetch across go-retryablehttp attempts.
-type attempt struct {
-	body     []byte
-	bodyRead bool
+// call is one shared fetch: the flight its callers wait on and the state
+// of its round trip across go-retryablehttp attempts, in one allocation.
+//
+// A call is also the context of its HTTP requests (it embeds the flight's
+// context, and its Value answers callKey with the call), so that the
+// client-wide go-retryablehttp hooks of the fetcher can find the fetch they
+// serve without a client or closures per fetch.
+type call struct {
+	context.Context
+	fl  flight
+	h   *HTTP
+	req Request // normalized
+	out outgoing
+
+	rreq     retryablehttp.Request
+	body     bytes.Reader // the request body of the first attempt
+	respBody []byte       // the body of the last response, read by readBody
+	bodyRead bool         // respBody belongs to the current attempt
 	tries    int
 }
 
-// fetch performs the round trip (with in-request retries) and checks the
-// answer. It runs once per key at a time, on the shared context.
-func (h *HTTP) fetch(ctx context.Context, req Request, out outgoing) (tok Token, err error) {
-	start := h.clock.Now()
-	var a attempt
-	defer func() { h.logResult(req, start, a.tries, err) }()
+// callKey is the context key under which a call finds itself.
+type callKey struct{}
 
-	rreq, err := h.newRequest(ctx, out, &a)
-	if err != nil {
+func (c *call) Value(key any) any {
+	if key == (callKey{}) {
+		return c
+	}
+	return c.Context.Value(key)
+}
+
+func (c *call) flight() *flight { return &c.fl }
+
+func (c *call) run(ctx context.Context) (Token, error) {
+	c.Context = ctx
+	return c.h.fetch(c)
+}
+
+// fetch performs the round trip of c (with in-request retries) and checks
+// the answer. It runs once per key at a time, on the shared context.
+func (h *HTTP) fetch(c *call) (tok Token, err error) {
+	start := h.clock.Now()
+	defer func() { h.logResult(c.req, start, c.tries, err) }()
+
+	req := c.req
+	if err := c.newRequest(); err != nil {
 		return Token{}, &Error{Class: Permanent, Request: req, Err: ErrInvalidRequest, Detail: sanitize(err.Error())}
 	}
-	rc := &retryablehttp.Client{
-		HTTPClient:   h.client,
-		RetryMax:     h.retryMax,
-		RetryWaitMin: h.waitMin,
-		RetryWaitMax: h.waitMax,
-		CheckRetry:   h.checkRetry,
-		Backoff:      h.backoff,
-		RequestLogHook: func(_ retryablehttp.Logger, _ *http.Request, n int) {
-			a.tries = n + 1
-			a.body, a.bodyRead = nil, false
-		},
-		ErrorHandler: retryablehttp.PassthroughErrorHandler,
-	}
-	resp, doErr := rc.Do(rreq)
+	resp, doErr := h.retry.Do(&c.rreq)
 	received := h.clock.Now()
-	if resp != nil && !a.bodyRead {
-		a.body, _ = readCapped(resp.Body)
+	if resp != nil && !c.bodyRead {
+		c.respBody, _ = readCapped(resp.Body, resp.ContentLength)
 		resp.Body.Close()
 	}
 	if doErr != nil {
-		return Token{}, h.requestError(ctx, req, resp, doErr)
+		return Token{}, h.requestError(c, req, resp, doErr)
 	}
 	if resp.StatusCode < 200 || resp.StatusCode > 299 {
 		ra, _ := parseRetryAfter(resp.Header.Get("Retry-After"), received)
-		e := statusError(resp.StatusCode, resp.Header, a.body, ra, h.preset.name, h.preset.docsCode)
+		e := statusError(resp.StatusCode, resp.Header, c.respBody, ra, h.preset.name, h.preset.docsCode)
 		e.Request = req
 		return Token{}, e
 	}
-	d, e := decodeBody(h.preset, req.Kind, resp.Header.Get("Content-Type"), a.body)
+	d, e := decodeBody(h.preset, req.Kind, resp.Header.Get("Content-Type"), c.respBody)
 	if e == nil {
 		tok, e = checkToken(d.raw, req, h.appID, received, serverTime(resp.Header), d.expiry)
 	}
@@ -95,14 +111,23 @@ func (h *HTTP) requestError(ctx context.Context, req Request, resp *http.Respons
 	return &Error{Class: class, Request: req, StatusCode: status, Err: joinErrors(sentinel, err), Detail: detail}
 }
 
-// newRequest builds the go-retryablehttp request for out.
-func (h *HTTP) newRequest(ctx context.Context, out outgoing, a *attempt) (*retryablehttp.Request, error) {
-	u := *h.base
+// newRequest builds the first attempt's request for c.out: the URL and
+// Header that NewRequestWithContext allocates are filled in, not replaced,
+// and the header values share one fresh backing array, so that a transport
+// that edits its request's headers (as some do) touches this request only.
+func (c *call) newRequest() error {
+	h, out := c.h, &c.out
+	hreq, err := http.NewRequestWithContext(c, out.method, "", nil)
+	if err != nil {
+		return err
+	}
+	u := hreq.URL
+	*u = *h.base
 	if out.path != "" {
-		raw := strings.TrimSuffix(h.base.EscapedPath(), "/") + out.path
+		raw := h.basePath + out.path
 		p, err := url.PathUnescape(raw)
 		if err != nil {
-			return nil, err
+			return err
 		}
 		u.Path, u.RawPath = p, raw
 	}
@@ -112,50 +137,106 @@ func (h *HTTP) newRequest(ctx context.Context, out outgoing, a *attempt) (*retry
 		}
 		u.RawQuery += out.query
 	}
-	hreq, err := http.NewRequestWithContext(ctx, out.method, "", nil)
-	if err != nil {
-		return nil, err
+	hreq.Host = u.Host
+
+	// Accept, User-Agent and WithHeader values; a Content-Type for a body
+	// unless WithHeader set one; then the template's headers, unless
+	// WithHeader set the same.
+	hdr := hreq.Header
+	vals := make([]string, 0, h.headerValues+1+len(out.header))
+	for k, vs := range h.header {
+		vals = append(vals, vs...)
+		hdr[k] = vals[len(vals)-len(vs) : len(vals) : len(vals)]
 	}
-	hreq.URL, hreq.Host = &u, u.Host
-	rreq := &retryablehttp.Request{Request: hreq}
-	if out.body != nil {
-		if err := rreq.SetBody(out.body); err != nil {
-			return nil, err
-		}
-	}
-	hdr := h.header.Clone() // Accept, User-Agent and WithHeader values
 	if out.body != nil {
 		if _, ok := hdr["Content-Type"]; !ok {
-			hdr["Content-Type"] = []string{"application/json"}
+			vals = append(vals, "application/json")
+			hdr["Content-Type"] = vals[len(vals)-1 : len(vals) : len(vals)]
 		}
 	}
 	for k, v := range out.header {
-		if _, ok := h.userHeader[http.CanonicalHeaderKey(k)]; !ok {
-			hdr.Set(k, v)
+		k = http.CanonicalHeaderKey(k)
+		if _, ok := h.userHeader[k]; !ok {
+			vals = append(vals, v)
+			hdr[k] = vals[len(vals)-1 : len(vals) : len(vals)]
 		}
 	}
-	hreq.Header = hdr
-	rreq.SetResponseHandler(func(resp *http.Response) error {
-		b, err := readCapped(resp.Body)
-		resp.Body.Close()
-		a.body, a.bodyRead = b, true
-		return err
-	})
-	return rreq, nil
+
+	if len(out.body) > 0 {
+		c.body.Reset(out.body)
+		hreq.Body = io.NopCloser(&c.body) // a known in-memory reader: net/http sends it with the headers
+		hreq.ContentLength = int64(len(out.body))
+		hreq.GetBody = c.getBody
+	}
+	c.rreq.Request = hreq
+	c.rreq.SetResponseHandler(c.readBody)
+	c.tries = 1
+	return nil
+}
+
+// getBody returns a fresh reader of the request body, for a retry or a
+// redirect.
+func (c *call) getBody() (io.ReadCloser, error) {
+	return io.NopCloser(bytes.NewReader(c.out.body)), nil
+}
+
+// readBody is the go-retryablehttp response handler: it reads the body of
+// an answer that is not retried on its status, so that a connection lost
+// while reading it is retried like any transport failure.
+func (c *call) readBody(resp *http.Response) error {
+	b, err := readCapped(resp.Body, resp.ContentLength)
+	resp.Body.Close()
+	c.respBody, c.bodyRead = b, true
+	return err
+}
+
+// prepareRetry is the go-retryablehttp PrepareRetry hook, run before each
+// retry on a shallow copy of the request: it counts the attempt, forgets
+// the previous answer's body and gives the request a fresh body.
+func prepareRetry(r *http.Request) error {
+	c, ok := r.Context().Value(callKey{}).(*call)
+	if !ok {
+		return nil
+	}
+	c.tries++
+	c.respBody, c.bodyRead = nil, false
+	if r.GetBody != nil {
+		body, err := r.GetBody()
+		if err != nil {
+			return err
+		}
+		r.Body = body
+	}
+	return nil
 }
 
 // readCapped reads a body up to MaxResponseSize; a longer body gives
-// errBodyTooLarge.
-func readCapped(r io.Reader) ([]byte, error) {
-	var buf bytes.Buffer
-	n, err := io.Copy(&buf, io.LimitReader(r, MaxResponseSize+1))
-	if err != nil {
-		return buf.Bytes(), err
+// errBodyTooLarge. size is the announced length, -1 if unknown.
+func readCapped(r io.Reader, size int64) ([]byte, error) {
+	const limit = MaxResponseSize + 1 // reading one byte more tells a body that is too long
+	n := 512
+	if size >= 0 && size < MaxResponseSize {
+		n = int(size) + 1 // room to see EOF without growing
 	}
-	if n > MaxResponseSize {
-		return nil, errBodyTooLarge
+	b := make([]byte, 0, n)
+	for {
+		if len(b) == cap(b) {
+			b = append(b, 0)[:len(b)]
+			if cap(b) > limit {
+				b = b[:len(b):limit]
+			}
+		}
+		m, err := r.Read(b[len(b):cap(b)])
+		b = b[:len(b)+m]
+		switch {
+		case err != nil && err != io.EOF:
+			return b, err
+		case len(b) > MaxResponseSize:
+			return nil, errBodyTooLarge
+		case err == io.EOF:
+			return b, nil
+		}
 	}
-	return buf.Bytes(), nil
 }
 
 // logResult logs the outcome of one shared fetch. It never logs a token,
@@ -197,7 +278,11 @@ func (h *HTTP) logResult(req Request, start time.Time, tries int, err error) {
 // serverTime returns the time in the response's Date header, or zero when it
 // is missing or unreadable.
 func serverTime(h http.Header) time.Time {
-	t, err := http.ParseTime(h.Get("Date"))
+	v := h.Get("Date")
+	if v == "" {
+		return time.Time{}
+	}
+	t, err := http.ParseTime(v)
 	if err != nil {
 		return time.Time{}
 	}
