@@ -7,15 +7,22 @@ import (
 	"math/rand/v2"
 	"slices"
 	"strings"
+	"sync"
 	"testing"
 )
+
+// refWriters keeps compress/zlib writers for zlibDefault (a new one
+// allocates 800 KB).
+var refWriters = sync.Pool{New: func() any { return zlib.NewWriter(nil) }}
 
 // zlibDefault is the reference: what compress/zlib writes for src at the
 // default level in one Write and a Close, as the official builder does.
 func zlibDefault(tb testing.TB, src []byte) []byte {
 	tb.Helper()
 	var b bytes.Buffer
-	w := zlib.NewWriter(&b)
+	w := refWriters.Get().(*zlib.Writer)
+	defer refWriters.Put(w)
+	w.Reset(&b)
 	if _, err := w.Write(src); err != nil {
 		tb.Fatal(err)
 	}
