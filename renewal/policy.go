@@ -105,7 +105,8 @@ const (
 	// second of renewals is 1.9× the even rate instead of 42×
 	// (BENCHMARKS.md). It costs about one extra fetch per two logins. A
 	// token too short to renew safely (lifetime below MinTTL) keeps the
-	// usual time.
+	// usual time; a drawn time that has passed by the time the login or
+	// join call returns means renewing at once.
 	FirstRenewalSpread FirstRenewalMode = iota
 	// FirstRenewalAtLead renews the first token at the usual time, like
 	// every later one: deadline − lead − jitter (12–13.2 min before the
