@@ -72,9 +72,9 @@ func Build(p Params) (string, error) {
 		}
 	}
 	e.buf = b
-	sig := sign(p.Certificate, p.IssueTs, p.Salt, b[sigLen:])
+	sig := e.signer.sign(p.Certificate, p.IssueTs, p.Salt, b[sigLen:])
 	b[0], b[1] = byte(len(sig)), byte(len(sig)>>8)
-	copy(b[2:sigLen], sig)
+	copy(b[2:sigLen], sig[:])
 
 	// The same bytes as compress/zlib at the default level (deflate.go).
 	e.z = e.def.appendZlib(e.z[:0], b)
@@ -92,12 +92,13 @@ const sha256Size = 32
 
 // encoder holds the reusable buffers and compressor of one Build call.
 type encoder struct {
-	buf   []byte // payload
-	z     []byte // compressed payload
-	out   []byte // token text
-	privs []Privilege
-	perms []RTM2Permission
-	def   *deflater
+	buf    []byte // payload
+	z      []byte // compressed payload
+	out    []byte // token text
+	privs  []Privilege
+	perms  []RTM2Permission
+	signer signer
+	def    *deflater
 }
 
 var encoderPool = sync.Pool{New: func() any { return &encoder{def: new(deflater)} }}
@@ -111,6 +112,9 @@ func (e *encoder) release() {
 	}
 	if cap(e.out) > maxPooledBuf {
 		e.out = nil
+	}
+	if cap(e.signer.buf) > maxPooledBuf {
+		e.signer.buf = nil
 	}
 	if cap(e.def.tokens) > maxPooledBuf {
 		e.def.tokens = nil

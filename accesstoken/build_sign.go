@@ -1,0 +1,44 @@
+package accesstoken
+
+import (
+	"crypto/sha256"
+	"encoding/binary"
+)
+
+// signer computes the AccessToken2 signature for Build without allocating:
+// the three HMAC-SHA256 steps of sign (verify.go), each as two sha256.Sum256
+// calls over a reusable buffer (RFC 2104: H(K^opad || H(K^ipad || msg))).
+type signer struct{ buf []byte }
+
+// sign returns the signature of the signed region si.
+func (s *signer) sign(cert string, issueTs, salt uint32, si []byte) [sha256Size]byte {
+	var le [4]byte
+	binary.LittleEndian.PutUint32(le[:], issueTs)
+	k1 := s.hmac(le[:], []byte(cert))
+	binary.LittleEndian.PutUint32(le[:], salt)
+	k2 := s.hmac(le[:], k1[:])
+	return s.hmac(k2[:], si)
+}
+
+func (s *signer) hmac(key, msg []byte) [sha256Size]byte {
+	const block = 64 // SHA-256 block size
+	var k [block]byte
+	if len(key) > block {
+		sum := sha256.Sum256(key)
+		copy(k[:], sum[:])
+	} else {
+		copy(k[:], key)
+	}
+	b := s.buf[:0]
+	for _, c := range k {
+		b = append(b, c^0x36)
+	}
+	b = append(b, msg...)
+	inner := sha256.Sum256(b)
+	b = b[:0] // keeps the capacity msg needed
+	for _, c := range k {
+		b = append(b, c^0x5c)
+	}
+	s.buf = append(b, inner[:]...)
+	return sha256.Sum256(s.buf)
+}

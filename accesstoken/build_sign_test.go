@@ -1,0 +1,51 @@
+package accesstoken
+
+import (
+	"bytes"
+	"crypto/hmac"
+	"crypto/sha256"
+	"math/rand/v2"
+	"testing"
+)
+
+// TestSignerMatchesSign holds Build's allocation-free signer to sign
+// (crypto/hmac), and its HMAC step to crypto/hmac for keys of every length
+// (those longer than a SHA-256 block are hashed first) and messages around
+// the block boundaries.
+func TestSignerMatchesSign(t *testing.T) {
+	r := rand.New(rand.NewPCG(2, 8))
+	var s signer
+	for i := range 500 {
+		cert := exampleCert
+		if i%2 == 0 {
+			cert = string(randBytes(r, r.IntN(100), 256))
+		}
+		msg := randBytes(r, r.IntN(300), 256)
+		ts, salt := r.Uint32(), r.Uint32()
+		got := s.sign(cert, ts, salt, msg)
+		if want := sign(cert, ts, salt, msg); !bytes.Equal(got[:], want) {
+			t.Fatalf("cert %q ts %d salt %d msg %x: got %x, want %x", cert, ts, salt, msg, got, want)
+		}
+		key := randBytes(r, r.IntN(150), 256)
+		m := hmac.New(sha256.New, key)
+		m.Write(msg)
+		if got := s.hmac(key, msg); !bytes.Equal(got[:], m.Sum(nil)) {
+			t.Fatalf("HMAC with a %d-byte key, %d-byte message differs", len(key), len(msg))
+		}
+	}
+}
+
+// TestBuildAllocs pins Build to one allocation, the returned string.
+func TestBuildAllocs(t *testing.T) {
+	if raceEnabled {
+		t.Skip("allocation counts are meaningless under -race")
+	}
+	allocs := testing.AllocsPerRun(200, func() {
+		if _, err := Build(benchParams); err != nil {
+			t.Fatal(err)
+		}
+	})
+	if allocs > 1 {
+		t.Errorf("Build allocates %v times per call, budget 1", allocs)
+	}
+}
