@@ -84,20 +84,19 @@ func (h *huffBuilder) lengths(freq []int32, maxBits int, lens []uint8) {
 // are mostly tiny, so a counting sort does it when they allow.
 func (h *huffBuilder) sortUsed(freq []int32) int {
 	const small = 64
-	var start [small + 1]uint16 // start[f+1]: symbols of frequency f, then where f ends
+	var start [small]uint16 // count of each frequency, then where it starts
 	n := 0
-	big := false
+	var most int32
 	for _, f := range freq {
 		if f != 0 {
 			n++
-			if f >= small {
-				big = true
-			} else {
-				start[f+1]++
+			most = max(most, f)
+			if f < small {
+				start[f]++
 			}
 		}
 	}
-	if big {
+	if most >= small {
 		keys := h.keys[:0]
 		for sym, f := range freq {
 			if f != 0 {
@@ -107,8 +106,11 @@ func (h *huffBuilder) sortUsed(freq []int32) int {
 		slices.Sort(keys)
 		return n
 	}
-	for f := 2; f <= small; f++ {
-		start[f] += start[f-1]
+	at := uint16(0)
+	for f := range start[:most+1] {
+		c := start[f]
+		start[f] = at
+		at += c
 	}
 	for sym, f := range freq { // symbol order is kept within a frequency
 		if f != 0 {
