@@ -20,7 +20,8 @@ import (
 // bytes: then the whole input is one window (no sliding, no distance limit)
 // and one block (compress/flate ends a block at 16384 tokens, and a token
 // covers at least one byte). Longer inputs go to compress/zlib itself.
-// The differential tests and FuzzDeflate hold the two together.
+// The differential tests and FuzzDeflate hold the two together; should a Go
+// release change compress/flate's output, they fail on that toolchain.
 
 const (
 	quickMaxInput = 1<<14 - 1
@@ -155,6 +156,7 @@ type deflater struct {
 	clSyms   []uint8 // code-length symbols, each 16/17/18 followed by its repeat value
 
 	slow *zlib.Writer // for inputs beyond quickMaxInput
+	sink sliceWriter  // its output
 }
 
 const matchFlag = 1 << 31
@@ -165,7 +167,7 @@ func (d *deflater) appendZlib(dst, src []byte) []byte {
 	if len(src) > quickMaxInput {
 		return d.appendSlow(dst, src)
 	}
-	dst = append(dst, 0x78, 0x9c)
+	dst = append(dst, 0x78, 0x9c) // deflate, 32 KB window, default level; check bits
 	if len(src) == 0 {
 		// No data block: only the final empty stored block.
 		dst = append(dst, 0x01, 0x00, 0x00, 0xff, 0xff)
@@ -244,15 +246,16 @@ func (w *sliceWriter) Write(p []byte) (int, error) {
 }
 
 func (d *deflater) appendSlow(dst, src []byte) []byte {
-	w := &sliceWriter{b: dst}
+	d.sink.b = dst
 	if d.slow == nil {
-		d.slow = zlib.NewWriter(w)
+		d.slow = zlib.NewWriter(&d.sink)
 	} else {
-		d.slow.Reset(w)
+		d.slow.Reset(&d.sink)
 	}
 	// Writes to a slice cannot fail.
 	d.slow.Write(src)
 	d.slow.Close()
-	d.slow.Reset(nil) // do not keep the caller's buffer
-	return w.b
+	out := d.sink.b
+	d.sink.b = nil // do not keep the caller's buffer
+	return out
 }
