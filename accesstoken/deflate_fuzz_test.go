@@ -20,10 +20,10 @@ var fuzzDeflater = struct {
 }{}
 
 // FuzzDeflate holds the encoder to compress/zlib's default level, byte for
-// byte, on arbitrary input. The low 6 bits of repeat copy the input that
-// many times more (up to just past the encoder's bound; bit 6 cuts it at
-// the bound), so long matches, deep chains and the size limits are
-// reachable from small seeds.
+// byte, on arbitrary input. With bit 7 of repeat set, its low 6 bits copy
+// the input that many times more (up to just past the encoder's bound; bit
+// 6 cuts it at the bound), so long matches, deep chains and the size
+// limits are reachable from small seeds.
 func FuzzDeflate(f *testing.F) {
 	r := rand.New(rand.NewPCG(9, 9))
 	all := make([]byte, 256)
@@ -47,7 +47,7 @@ func FuzzDeflate(f *testing.F) {
 	f.Add([]byte("0123456789abcdef"), uint8(9)) // period-16 repeats
 	f.Fuzz(func(t *testing.T, data []byte, repeat uint8) {
 		in := data
-		if k := int(repeat & 63); k > 0 && len(data) > 0 {
+		if k := int(repeat & 63); repeat&128 != 0 && len(data) > 0 {
 			in = bytes.Repeat(data, min(k+1, (quickMaxInput+64)/len(data)+1))
 			if repeat&64 != 0 && len(in) > quickMaxInput { // land exactly on the bound
 				in = in[:quickMaxInput]
