@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"compress/zlib"
 	"encoding/base64"
+	"errors"
 	"io"
 	"math/rand/v2"
 	"reflect"
@@ -133,6 +134,9 @@ func FuzzBuildMatchesNaive(f *testing.F) {
 			t.Fatalf("Build differs from the naive builder:\n got %s\nwant %s", got, want)
 		}
 		tok, err := Parse(got)
+		if errors.Is(err, ErrTooLarge) && len(mustPayload(t, p)) > MaxPayloadSize {
+			return // Build writes what Parse refuses to inflate
+		}
 		if err != nil {
 			t.Fatalf("Parse: %v", err)
 		}
