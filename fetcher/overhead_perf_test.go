@@ -49,20 +49,34 @@ func BenchmarkFetchOverhead(b *testing.B) {
 	}
 	rt := cannedTransport{body: []byte(`{"token":"` + tok + `"}` + "\n")}
 	const url = "https://tokens.example.com"
-	b.Run("fetcher", func(b *testing.B) {
-		h, err := fetcher.NewHTTP(url, fetcher.WithAppID(mock.DefaultAppID), fetcher.WithTransport(rt))
-		if err != nil {
-			b.Fatal(err)
+	// As in BenchmarkFetchLoopback: a context that never ends (the round
+	// trip runs on the caller's goroutine) and a cancelable one (it runs on
+	// its own, so that the caller can leave).
+	for _, cancelable := range []bool{false, true} {
+		name := "fetcher"
+		if cancelable {
+			name = "fetcher-cancelable-ctx"
 		}
-		req := fetcher.Request{Kind: fetcher.KindRTM, UserID: "alice"}
-		ctx := context.Background()
-		b.ReportAllocs()
-		for b.Loop() {
-			if _, err := h.Fetch(ctx, req); err != nil {
+		b.Run(name, func(b *testing.B) {
+			h, err := fetcher.NewHTTP(url, fetcher.WithAppID(mock.DefaultAppID), fetcher.WithTransport(rt))
+			if err != nil {
 				b.Fatal(err)
 			}
-		}
-	})
+			req := fetcher.Request{Kind: fetcher.KindRTM, UserID: "alice"}
+			ctx := context.Background()
+			if cancelable {
+				var cancel context.CancelFunc
+				ctx, cancel = context.WithCancel(ctx)
+				defer cancel()
+			}
+			b.ReportAllocs()
+			for b.Loop() {
+				if _, err := h.Fetch(ctx, req); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
 	b.Run("net-http", func(b *testing.B) {
 		c := &http.Client{Transport: rt}
 		const body = `{"tokenType":"rtm","uid":"alice","expire":3600}`
