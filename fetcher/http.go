@@ -19,15 +19,16 @@ import (
 // [NewHTTP]; it is safe for concurrent use, and concurrent identical
 // requests (equal [Request.Key]) share one round trip and its outcome.
 type HTTP struct {
-	base       *url.URL
-	preset     *presetSpec
-	client     *http.Client
-	basePath   string // base's escaped path without a trailing "/"
-	retry      *retryablehttp.Client
-	header     http.Header // every request's headers: defaults, then WithHeader's
-	userHeader http.Header // WithHeader's alone; they win over a template's
-	// headerValues counts the values in header.
+	base     *url.URL
+	preset   *presetSpec
+	client   *http.Client
+	basePath string // base's escaped path without a trailing "/"
+	retry    *retryablehttp.Client
+	// headers are every request's headers: defaults, then WithHeader's,
+	// with headerValues values in all.
+	headers      []headerField
 	headerValues int
+	userHeader   http.Header // WithHeader's alone; they win over a template's
 	appID        string
 	clock        clock.Clock
 	retryMax     int
@@ -36,6 +37,7 @@ type HTTP struct {
 	ttl          time.Duration
 	timeout      time.Duration
 	log          *slog.Logger
+	quiet        bool // log discards everything: skip timing and logging
 	flights      flights
 }
 
@@ -80,8 +82,10 @@ func NewHTTP(serverURL string, opts ...Option) (*HTTP, error) {
 	for k, vs := range o.header {
 		header[k] = append([]string(nil), vs...)
 	}
+	var fields []headerField
 	n := 0
-	for _, vs := range header {
+	for k, vs := range header {
+		fields = append(fields, headerField{k, vs})
 		n += len(vs)
 	}
 	h := &HTTP{
@@ -89,9 +93,9 @@ func NewHTTP(serverURL string, opts ...Option) (*HTTP, error) {
 		basePath:     strings.TrimSuffix(base.EscapedPath(), "/"),
 		preset:       o.preset.s,
 		client:       &c,
-		header:       header,
-		userHeader:   o.header,
+		headers:      fields,
 		headerValues: n,
+		userHeader:   o.header,
 		appID:        o.appID,
 		clock:        o.clock,
 		retryMax:     o.retryMax,
@@ -100,6 +104,7 @@ func NewHTTP(serverURL string, opts ...Option) (*HTTP, error) {
 		ttl:          o.defaultTTL,
 		timeout:      o.timeout,
 		log:          o.logger,
+		quiet:        o.logger.Handler() == slog.DiscardHandler,
 	}
 	// One go-retryablehttp client serves every fetch; its hooks find the
 	// fetch they serve through the request's context (see call).

@@ -34,6 +34,13 @@ type call struct {
 	respBody []byte       // the body of the last response, read by readBody
 	bodyRead bool         // respBody belongs to the current attempt
 	tries    int
+	hdrVals  [6]string // room for the request's header values
+}
+
+// headerField is a header sent with every request.
+type headerField struct {
+	key    string // canonical
+	values []string
 }
 
 // callKey is the context key under which a call finds itself.
@@ -48,18 +55,22 @@ func (c *call) Value(key any) any {
 
 func (c *call) flight() *flight { return &c.fl }
 
-func (c *call) run(ctx context.Context) (Token, error) {
+// run fetches on ctx, the flight's context, and logs the outcome.
+func (c *call) run(ctx context.Context) {
 	c.Context = ctx
-	return c.h.fetch(c)
+	if c.h.quiet {
+		c.fl.tok, c.fl.err = c.fetch()
+		return
+	}
+	start := c.h.clock.Now()
+	c.fl.tok, c.fl.err = c.fetch()
+	c.h.logResult(c.req, start, c.tries, c.fl.err)
 }
 
 // fetch performs the round trip of c (with in-request retries) and checks
 // the answer. It runs once per key at a time, on the shared context.
-func (h *HTTP) fetch(c *call) (tok Token, err error) {
-	start := h.clock.Now()
-	defer func() { h.logResult(c.req, start, c.tries, err) }()
-
-	req := c.req
+func (c *call) fetch() (Token, error) {
+	h, req := c.h, c.req
 	if err := c.newRequest(); err != nil {
 		return Token{}, &Error{Class: Permanent, Request: req, Err: ErrInvalidRequest, Detail: sanitize(err.Error())}
 	}
@@ -79,6 +90,7 @@ func (h *HTTP) fetch(c *call) (tok Token, err error) {
 		return Token{}, e
 	}
 	d, e := decodeBody(h.preset, req.Kind, resp.Header.Get("Content-Type"), c.respBody)
+	var tok Token
 	if e == nil {
 		tok, e = checkToken(d.raw, req, h.appID, received, serverTime(resp.Header), d.expiry)
 	}
@@ -113,8 +125,9 @@ func (h *HTTP) requestError(ctx context.Context, req Request, resp *http.Respons
 
 // newRequest builds the first attempt's request for c.out: the URL and
 // Header that NewRequestWithContext allocates are filled in, not replaced,
-// and the header values share one fresh backing array, so that a transport
-// that edits its request's headers (as some do) touches this request only.
+// and the header values share one backing array of this call's own (mostly
+// c.hdrVals), so that a transport that edits its request's headers (as some
+// do) touches this request only.
 func (c *call) newRequest() error {
 	h, out := c.h, &c.out
 	hreq, err := http.NewRequestWithContext(c, out.method, "", nil)
@@ -143,10 +156,13 @@ func (c *call) newRequest() error {
 	// unless WithHeader set one; then the template's headers, unless
 	// WithHeader set the same.
 	hdr := hreq.Header
-	vals := make([]string, 0, h.headerValues+1+len(out.header))
-	for k, vs := range h.header {
-		vals = append(vals, vs...)
-		hdr[k] = vals[len(vals)-len(vs) : len(vals) : len(vals)]
+	vals := c.hdrVals[:0]
+	if n := h.headerValues + 1 + len(out.header); n > len(c.hdrVals) {
+		vals = make([]string, 0, n)
+	}
+	for _, f := range h.headers {
+		vals = append(vals, f.values...)
+		hdr[f.key] = vals[len(vals)-len(f.values) : len(vals) : len(vals)]
 	}
 	if out.body != nil {
 		if _, ok := hdr["Content-Type"]; !ok {
@@ -282,7 +298,7 @@ func serverTime(h http.Header) time.Time {
 	if v == "" {
 		return time.Time{}
 	}
-	t, err := http.ParseTime(v)
+	t, err := parseHTTPDate(v)
 	if err != nil {
 		return time.Time{}
 	}
