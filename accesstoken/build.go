@@ -26,8 +26,10 @@ type Params struct {
 // builder's for the same inputs.
 //
 // Build is a pure function: it never reads the clock or a random source.
-// Errors wrap ErrInvalidAppID, ErrInvalidCertificate, ErrNoServices or
-// ErrInvalidService.
+// Errors wrap ErrInvalidAppID, ErrInvalidCertificate, ErrNoServices,
+// ErrInvalidService or ErrTooLarge: Build refuses a payload over
+// MaxPayloadSize, which Parse (and so every check in this module) would
+// refuse to inflate.
 func Build(p Params) (string, error) {
 	if err := checkAppID(p.AppID); err != nil {
 		return "", err
@@ -72,6 +74,9 @@ func Build(p Params) (string, error) {
 		}
 	}
 	e.buf = b
+	if len(b) > MaxPayloadSize {
+		return "", fmt.Errorf("%w: payload of %d bytes, limit %d (Parse would refuse it)", ErrTooLarge, len(b), MaxPayloadSize)
+	}
 	sig := e.signer.sign(p.Certificate, p.IssueTs, p.Salt, b[sigLen:])
 	b[0], b[1] = byte(len(sig)), byte(len(sig)>>8)
 	copy(b[2:sigLen], sig[:])

@@ -4,7 +4,9 @@ import (
 	"bytes"
 	"crypto/hmac"
 	"crypto/sha256"
+	"errors"
 	"math/rand/v2"
+	"strings"
 	"testing"
 )
 
@@ -47,5 +49,32 @@ func TestBuildAllocs(t *testing.T) {
 	})
 	if allocs > 1 {
 		t.Errorf("Build allocates %v times per call, budget 1", allocs)
+	}
+}
+
+// TestBuildRefusesOversizedPayload checks that Build refuses, with
+// ErrTooLarge, a payload Parse would refuse to inflate, and still builds
+// one just under the limit.
+func TestBuildRefusesOversizedPayload(t *testing.T) {
+	params := func(n int) Params {
+		p := benchParams
+		p.Services = []Service{{Type: ServiceRTM2, UserID: "u", Permissions: []RTM2Permission{
+			{ResourceType: 1, PermissionType: 1, Resources: []string{strings.Repeat("r", n)}}}}}
+		return p
+	}
+	base := len(mustPayload(t, params(0)))
+	fits := params(MaxPayloadSize - base)
+	if n := len(mustPayload(t, fits)); n != MaxPayloadSize {
+		t.Fatalf("set-up: payload of %d bytes, want %d", n, MaxPayloadSize)
+	}
+	tok, err := Build(fits)
+	if err != nil {
+		t.Fatalf("Build at the limit: %v", err)
+	}
+	if _, err := Parse(tok); err != nil {
+		t.Fatalf("Parse of a token at the limit: %v", err)
+	}
+	if _, err := Build(params(MaxPayloadSize - base + 1)); !errors.Is(err, ErrTooLarge) {
+		t.Fatalf("Build one byte over the limit: err = %v, want ErrTooLarge", err)
 	}
 }

@@ -18,17 +18,13 @@ const (
 	firstLengthSym = 257
 )
 
-// Length symbols (RFC 1951 §3.2.5): base length and extra bits of symbols
-// 257–285.
-var (
-	encLengthBase  = [29]uint16{3, 4, 5, 6, 7, 8, 9, 10, 11, 13, 15, 17, 19, 23, 27, 31, 35, 43, 51, 59, 67, 83, 99, 115, 131, 163, 195, 227, 258}
-	encLengthExtra = [29]uint8{0, 0, 0, 0, 0, 0, 0, 0, 1, 1, 1, 1, 2, 2, 2, 2, 3, 3, 3, 3, 4, 4, 4, 4, 5, 5, 5, 5, 0}
-	lengthSym      [256]uint8 // length-3 → symbol-257
-)
+// lengthSym maps a match length minus 3 to its length symbol minus 257,
+// from the RFC 1951 §3.2.5 tables the decoder uses (inflate.go).
+var lengthSym [256]uint8
 
 func init() {
-	for s := range encLengthBase { // 258 ends up on symbol 285, not 284
-		for l := int(encLengthBase[s]); l < int(encLengthBase[s])+1<<encLengthExtra[s] && l <= maxMatch; l++ {
+	for s := range lengthBase { // 258 ends up on symbol 285, not 284
+		for l := int(lengthBase[s]); l < int(lengthBase[s])+1<<lengthExtra[s] && l <= maxMatch; l++ {
 			lengthSym[l-3] = uint8(s)
 		}
 	}
@@ -112,7 +108,7 @@ func (d *deflater) writeBlocks(dst, src []byte) []byte {
 
 	extra := 0
 	for s := 8; s < numLit-firstLengthSym; s++ {
-		extra += int(d.litFreq[firstLengthSym+s]) * int(encLengthExtra[s])
+		extra += int(d.litFreq[firstLengthSym+s]) * int(lengthExtra[s])
 	}
 	for s := 4; s < numDst; s++ {
 		nb, _ := distSymExtra(uint32(s))
@@ -244,8 +240,8 @@ func (d *deflater) writeTokens(w *bitWriter, litCodes []uint16, litLens []uint8,
 		sym := firstLengthSym + ls
 		code := uint64(litCodes[sym])
 		n := uint(litLens[sym])
-		if eb := encLengthExtra[ls]; eb > 0 {
-			code |= uint64(l+3-uint32(encLengthBase[ls])) << n
+		if eb := lengthExtra[ls]; eb > 0 {
+			code |= uint64(l+3-uint32(lengthBase[ls])) << n
 			n += uint(eb)
 		}
 		w.put(code, n)
