@@ -30,6 +30,7 @@ type call struct {
 	out outgoing
 
 	rreq     retryablehttp.Request
+	url      url.URL
 	body     bytes.Reader // the request body of the first attempt
 	respBody []byte       // the body of the last response, read by readBody
 	bodyRead bool         // respBody belongs to the current attempt
@@ -123,18 +124,16 @@ func (h *HTTP) requestError(ctx context.Context, req Request, resp *http.Respons
 	return &Error{Class: class, Request: req, StatusCode: status, Err: joinErrors(sentinel, err), Detail: detail}
 }
 
-// newRequest builds the first attempt's request for c.out: the URL and
-// Header that NewRequestWithContext allocates are filled in, not replaced,
-// and the header values share one backing array of this call's own (mostly
-// c.hdrVals), so that a transport that edits its request's headers (as some
-// do) touches this request only.
+// newRequest builds the first attempt's request for c.out. It costs three
+// allocations besides the call: the Request (copied from a literal, not
+// made by http.NewRequestWithContext, which also parses a URL and makes a
+// Header only to have them replaced), its Header, and the body's closer;
+// the URL lives in the call. The header values share one backing array of
+// this call's own (mostly c.hdrVals), so that a transport that edits its
+// request's headers (as some do) touches this request only.
 func (c *call) newRequest() error {
 	h, out := c.h, &c.out
-	hreq, err := http.NewRequestWithContext(c, out.method, "", nil)
-	if err != nil {
-		return err
-	}
-	u := hreq.URL
+	u := &c.url
 	*u = *h.base
 	if out.path != "" {
 		raw := h.basePath + out.path
@@ -150,12 +149,11 @@ func (c *call) newRequest() error {
 		}
 		u.RawQuery += out.query
 	}
-	hreq.Host = u.Host
 
 	// Accept, User-Agent and WithHeader values; a Content-Type for a body
 	// unless WithHeader set one; then the template's headers, unless
 	// WithHeader set the same.
-	hdr := hreq.Header
+	hdr := make(http.Header, len(h.headers)+1+len(out.header))
 	vals := c.hdrVals[:0]
 	if n := h.headerValues + 1 + len(out.header); n > len(c.hdrVals) {
 		vals = make([]string, 0, n)
@@ -178,6 +176,17 @@ func (c *call) newRequest() error {
 		}
 	}
 
+	// The methods of presets and templates are valid tokens (NewHTTP
+	// checks a template's), as NewRequestWithContext would insist.
+	hreq := (&http.Request{
+		Method:     out.method,
+		URL:        u,
+		Proto:      "HTTP/1.1",
+		ProtoMajor: 1,
+		ProtoMinor: 1,
+		Header:     hdr,
+		Host:       u.Host,
+	}).WithContext(c)
 	if len(out.body) > 0 {
 		c.body.Reset(out.body)
 		hreq.Body = io.NopCloser(&c.body) // a known in-memory reader: net/http sends it with the headers
@@ -185,7 +194,7 @@ func (c *call) newRequest() error {
 		hreq.GetBody = c.getBody
 	}
 	c.rreq.Request = hreq
-	c.rreq.SetResponseHandler(c.readBody)
+	c.rreq.SetResponseHandler(readBody)
 	c.tries = 1
 	return nil
 }
@@ -196,13 +205,28 @@ func (c *call) getBody() (io.ReadCloser, error) {
 	return io.NopCloser(bytes.NewReader(c.out.body)), nil
 }
 
+// callOf returns the call r belongs to, nil if none.
+func callOf(r *http.Request) *call {
+	if r == nil {
+		return nil
+	}
+	c, _ := r.Context().Value(callKey{}).(*call)
+	return c
+}
+
 // readBody is the go-retryablehttp response handler: it reads the body of
 // an answer that is not retried on its status, so that a connection lost
-// while reading it is retried like any transport failure.
-func (c *call) readBody(resp *http.Response) error {
+// while reading it is retried like any transport failure. The body goes to
+// the call of the response's Request; a transport that leaves
+// Response.Request unset gets it back as the response's body.
+func readBody(resp *http.Response) error {
 	b, err := readCapped(resp.Body, resp.ContentLength)
 	resp.Body.Close()
-	c.respBody, c.bodyRead = b, true
+	if c := callOf(resp.Request); c != nil {
+		c.respBody, c.bodyRead = b, true
+		return err
+	}
+	resp.Body = io.NopCloser(bytes.NewReader(b))
 	return err
 }
 
@@ -210,8 +234,8 @@ func (c *call) readBody(resp *http.Response) error {
 // retry on a shallow copy of the request: it counts the attempt, forgets
 // the previous answer's body and gives the request a fresh body.
 func prepareRetry(r *http.Request) error {
-	c, ok := r.Context().Value(callKey{}).(*call)
-	if !ok {
+	c := callOf(r)
+	if c == nil {
 		return nil
 	}
 	c.tries++
