@@ -4,6 +4,7 @@ import (
 	"compress/zlib"
 	"encoding/binary"
 	"hash/adler32"
+	"sync"
 )
 
 // A zlib encoder for the payloads Build mints. Tokens must be byte-identical
@@ -36,10 +37,16 @@ const (
 
 	// Candidate chains follow compress/flate's 17-bit hash of 4 bytes. The
 	// table here has fewer buckets; a walk skips the positions whose full
-	// hash differs, which leaves exactly compress/flate's chain.
+	// hash differs, which leaves exactly compress/flate's chain. Those skips
+	// are work compress/flate never does, and chainLimit does not bound
+	// them: input crafted to fill one bucket with other hashes would make
+	// every walk cross the whole bucket. So an input gets skipBudget skips
+	// per byte in all; one that needs more goes to compress/zlib, whose work
+	// is bounded (the output is the same either way).
 	hashShift  = 32 - 17
 	hashMul    = 0x1e35a7bd
 	bucketBits = 12
+	skipBudget = 8
 )
 
 // matcher holds the candidate chains.
@@ -47,18 +54,24 @@ type matcher struct {
 	head [1 << bucketBits]uint32 // newest position in the bucket + base; below base means empty
 	base uint32                  // generation offset of the current input
 	prev [quickMaxInput]int32    // older position in the same bucket, or -1
+	left int                     // skips the current input may still make; below 0: too many
 }
 
 func hash4(b []byte) uint32 { return binary.BigEndian.Uint32(b) * hashMul >> hashShift }
 
-// start begins a new input: entries of earlier inputs all lie below the
-// base. The table is cleared only when the offset would wrap.
-func (m *matcher) start() {
+// start begins a new input of n bytes: entries of earlier inputs all lie
+// below the base. The table is cleared only when the offset would wrap.
+func (m *matcher) start(n int) {
 	if m.base == 0 || m.base > ^uint32(0)-2*quickMaxInput {
 		clear(m.head[:])
 		m.base = 1
 	}
+	m.left = skipBudget * n
 }
+
+// exhausted reports whether the input has used up its skips; the chains
+// walked since are then cut short, and the parse is worthless.
+func (m *matcher) exhausted() bool { return m.left < 0 }
 
 // finish moves the base past the positions of an input of n bytes.
 func (m *matcher) finish(n int) { m.base += uint32(n) }
@@ -74,20 +87,24 @@ func (m *matcher) insert(src []byte, p int) int {
 	}
 	m.prev[p] = int32(old)
 	m.head[b] = uint32(p) + m.base
-	if old >= 0 && hash4(src[old:]) != h {
-		old = m.next(src, old, h)
-	}
-	return old
+	return m.skip(src, old, h)
 }
 
 // next returns the position after p on the chain of hash h, or -1.
 func (m *matcher) next(src []byte, p int, h uint32) int {
-	for {
-		p = int(m.prev[p])
-		if p < 0 || hash4(src[p:]) == h {
-			return p
+	return m.skip(src, int(m.prev[p]), h)
+}
+
+// skip returns the first position from p on (p included) down its bucket
+// whose hash is h, or -1: also when the input runs out of skips.
+func (m *matcher) skip(src []byte, p int, h uint32) int {
+	for p >= 0 && hash4(src[p:]) != h {
+		if m.left--; m.left < 0 {
+			return -1
 		}
+		p = int(m.prev[p])
 	}
+	return p
 }
 
 // longest searches the chain from cand for the longest match at pos, as
@@ -154,9 +171,6 @@ type deflater struct {
 	clLens   [numCodeLen]uint8
 	clCodes  [numCodeLen]uint16
 	clSyms   []uint8 // code-length symbols, each 16/17/18 followed by its repeat value
-
-	slow *zlib.Writer // for inputs beyond quickMaxInput
-	sink sliceWriter  // its output
 }
 
 const matchFlag = 1 << 31
@@ -165,16 +179,17 @@ const matchFlag = 1 << 31
 // default level (one Write, then Close).
 func (d *deflater) appendZlib(dst, src []byte) []byte {
 	if len(src) > quickMaxInput {
-		return d.appendSlow(dst, src)
+		return appendSlow(dst, src)
 	}
-	dst = append(dst, 0x78, 0x9c) // deflate, 32 KB window, default level; check bits
 	if len(src) == 0 {
 		// No data block: only the final empty stored block.
-		dst = append(dst, 0x01, 0x00, 0x00, 0xff, 0xff)
-	} else {
-		d.parse(src)
-		dst = d.writeBlocks(dst, src)
+		return append(dst, 0x78, 0x9c, 0x01, 0x00, 0x00, 0xff, 0xff, 0x00, 0x00, 0x00, 0x01)
 	}
+	if !d.parse(src) {
+		return appendSlow(dst, src)
+	}
+	dst = append(dst, 0x78, 0x9c) // deflate, 32 KB window, default level; check bits
+	dst = d.writeBlocks(dst, src)
 	return binary.BigEndian.AppendUint32(dst, adler32.Checksum(src))
 }
 
@@ -183,17 +198,23 @@ func (d *deflater) appendZlib(dst, src []byte) []byte {
 // the longer one wins (the held one on ties), and no search follows a held
 // match of lazyLimit or more. Positions within a match are hashed but not
 // searched; the last three positions are never hashed (nor searched).
-func (d *deflater) parse(src []byte) {
+// It reports false, having stopped early, if src needs more than its share
+// of bucket skips (skipBudget).
+func (d *deflater) parse(src []byte) bool {
 	n := len(src)
 	d.tokens = d.tokens[:0]
 	clear(d.litFreq[:])
 	clear(d.distFreq[:])
-	d.lz.start()
+	d.lz.start(n)
+	defer d.lz.finish(n)
 	hashEnd := n - (minMatch - 1)
 	held, heldDist := 0, 0 // match starting at pos-1 (held < minMatch: none)
 	pending := false       // src[pos-1] still needs a token
 	cand := -1
 	for pos := 0; pos < n; {
+		if d.lz.exhausted() {
+			return false
+		}
 		if pos < hashEnd {
 			cand = d.lz.insert(src, pos)
 		}
@@ -222,8 +243,8 @@ func (d *deflater) parse(src []byte) {
 	if pending {
 		d.addLiteral(src[n-1])
 	}
-	d.lz.finish(n)
 	d.litFreq[endOfBlock]++
+	return !d.lz.exhausted()
 }
 
 func (d *deflater) addLiteral(b byte) {
@@ -237,6 +258,20 @@ func (d *deflater) addMatch(length, dist int) {
 	d.distFreq[distSym(uint32(dist-1))]++
 }
 
+// slowWriter is a compress/zlib writer with its output slice. It holds
+// about 800 KB, so it has a pool of its own instead of riding in every
+// pooled deflater once one input has needed it.
+type slowWriter struct {
+	zw   *zlib.Writer
+	sink sliceWriter
+}
+
+var slowWriters = sync.Pool{New: func() any {
+	w := new(slowWriter)
+	w.zw = zlib.NewWriter(&w.sink)
+	return w
+}}
+
 // sliceWriter is the io.Writer of the fallback path.
 type sliceWriter struct{ b []byte }
 
@@ -245,17 +280,17 @@ func (w *sliceWriter) Write(p []byte) (int, error) {
 	return len(p), nil
 }
 
-func (d *deflater) appendSlow(dst, src []byte) []byte {
-	d.sink.b = dst
-	if d.slow == nil {
-		d.slow = zlib.NewWriter(&d.sink)
-	} else {
-		d.slow.Reset(&d.sink)
-	}
+// appendSlow appends compress/zlib's stream for src, for inputs the
+// encoder does not handle.
+func appendSlow(dst, src []byte) []byte {
+	w := slowWriters.Get().(*slowWriter)
+	w.sink.b = dst
+	w.zw.Reset(&w.sink)
 	// Writes to a slice cannot fail.
-	d.slow.Write(src)
-	d.slow.Close()
-	out := d.sink.b
-	d.sink.b = nil // do not keep the caller's buffer
+	w.zw.Write(src)
+	w.zw.Close()
+	out := w.sink.b
+	w.sink.b = nil // do not keep the caller's buffer
+	slowWriters.Put(w)
 	return out
 }
