@@ -121,7 +121,7 @@ func (e *encoder) release() {
 	if cap(e.signer.buf) > maxPooledBuf {
 		e.signer.buf = nil
 	}
-	if cap(e.def.tokens) > maxPooledBuf {
+	if cap(e.def.tokens)*4 > maxPooledBuf { // 4 bytes a token
 		e.def.tokens = nil
 	}
 	clear(e.perms) // drop references to the caller's strings

@@ -78,3 +78,15 @@ func TestBuildRefusesOversizedPayload(t *testing.T) {
 		t.Fatalf("Build one byte over the limit: err = %v, want ErrTooLarge", err)
 	}
 }
+
+// TestReleaseDropsLargeBuffers checks that a pooled encoder does not keep
+// buffers, the token list included, beyond maxPooledBuf bytes.
+func TestReleaseDropsLargeBuffers(t *testing.T) {
+	e := &encoder{def: new(deflater)}
+	e.buf = make([]byte, 0, maxPooledBuf+1)
+	e.def.tokens = make([]uint32, 0, maxPooledBuf/4+1)
+	e.release()
+	if e.buf != nil || e.def.tokens != nil {
+		t.Fatalf("release kept a %d-byte payload buffer and %d tokens", cap(e.buf), cap(e.def.tokens))
+	}
+}
