@@ -40,5 +40,11 @@ func (s *signer) hmac(key, msg []byte) [sha256Size]byte {
 		b = append(b, c^0x5c)
 	}
 	s.buf = append(b, inner[:]...)
-	return sha256.Sum256(s.buf)
+	sum := sha256.Sum256(s.buf)
+	// The key XOR opad is the last key material in the pooled buffer (the
+	// ipad block lay at the same place, and each step's message, the
+	// certificate in the first, is overwritten by the inner hash or by the
+	// next step); do not leave it there.
+	clear(s.buf[:block])
+	return sum
 }

@@ -4,7 +4,9 @@ import (
 	"bytes"
 	"crypto/hmac"
 	"crypto/sha256"
+	"encoding/binary"
 	"errors"
+	"fmt"
 	"math/rand/v2"
 	"strings"
 	"testing"
@@ -88,5 +90,37 @@ func TestReleaseDropsLargeBuffers(t *testing.T) {
 	e.release()
 	if e.buf != nil || e.def.tokens != nil {
 		t.Fatalf("release kept a %d-byte payload buffer and %d tokens", cap(e.buf), cap(e.def.tokens))
+	}
+}
+
+// TestSignerLeavesNoKeyMaterial checks that after sign the signer's pooled
+// buffer holds neither the certificate nor a padded block of the derived
+// keys.
+func TestSignerLeavesNoKeyMaterial(t *testing.T) {
+	var s signer
+	const ts, salt = 1_750_000_000, 12345678
+	si := mustPayload(t, benchParams)
+	s.sign(exampleCert, ts, salt, si)
+	mac := func(key, msg []byte) []byte { m := hmac.New(sha256.New, key); m.Write(msg); return m.Sum(nil) }
+	k1 := mac(binary.LittleEndian.AppendUint32(nil, ts), []byte(exampleCert))
+	k2 := mac(binary.LittleEndian.AppendUint32(nil, salt), k1)
+	secrets := map[string][]byte{"certificate": []byte(exampleCert)}
+	for name, k := range map[string][]byte{"k1": k1, "k2": k2} {
+		for _, pad := range []byte{0x36, 0x5c} {
+			block := make([]byte, 64)
+			for i := range block {
+				if i < len(k) {
+					block[i] = k[i]
+				}
+				block[i] ^= pad
+			}
+			secrets[fmt.Sprintf("%s^%#x", name, pad)] = block
+		}
+	}
+	buf := s.buf[:cap(s.buf)]
+	for name, secret := range secrets {
+		if bytes.Contains(buf, secret) {
+			t.Errorf("the signer's buffer still holds %s", name)
+		}
 	}
 }
