@@ -4,6 +4,7 @@ import (
 	"compress/zlib"
 	"encoding/binary"
 	"hash/adler32"
+	"math/bits"
 	"sync"
 )
 
@@ -145,7 +146,7 @@ func commonPrefix(a, b []byte) int {
 	for len(a)-n >= 8 {
 		x := binary.LittleEndian.Uint64(a[n:]) ^ binary.LittleEndian.Uint64(b[n:])
 		if x != 0 {
-			return n + trailingZeroBytes(x)
+			return n + bits.TrailingZeros64(x)/8 // the first differing byte
 		}
 		n += 8
 	}

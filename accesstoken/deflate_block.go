@@ -280,5 +280,3 @@ func (w *bitWriter) align() {
 	}
 	w.acc = 0
 }
-
-func trailingZeroBytes(x uint64) int { return bits.TrailingZeros64(x) / 8 }

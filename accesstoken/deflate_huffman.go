@@ -37,6 +37,11 @@ const (
 	maxItems    = 2*maxLeaves - 2
 )
 
+// The sort keys are freq<<16 | symbol: no frequency may reach 1<<16, and a
+// frequency is at most the number of tokens plus one, at most quickMaxInput
+// plus one. This fails to compile if quickMaxInput grows past that.
+const _ = uint(0xFFFF - (quickMaxInput + 1))
+
 // huffBuilder holds the scratch space of code construction; reused, never
 // cleared wholesale.
 type huffBuilder struct {
