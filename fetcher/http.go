@@ -43,6 +43,12 @@ type HTTP struct {
 
 var _ Fetcher = (*HTTP)(nil)
 
+// headerField is a header sent with every request.
+type headerField struct {
+	key    string // canonical
+	values []string
+}
+
 // NewHTTP returns a fetcher for the token server at serverURL, e.g.
 // "https://tokens.example.com" (a path prefix is kept: the preset's routes
 // are appended to it). The URL must use https, or plain http to a loopback

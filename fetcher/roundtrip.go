@@ -38,15 +38,10 @@ type call struct {
 	hdrVals  [6]string // room for the request's header values
 }
 
-// headerField is a header sent with every request.
-type headerField struct {
-	key    string // canonical
-	values []string
-}
-
 // callKey is the context key under which a call finds itself.
 type callKey struct{}
 
+// Value answers callKey with c and passes other keys to the context.
 func (c *call) Value(key any) any {
 	if key == (callKey{}) {
 		return c
