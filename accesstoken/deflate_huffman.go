@@ -53,6 +53,8 @@ type huffBuilder struct {
 	list  [2][maxItems]int32                  // packageMerge: previous and current level
 	pkCum [maxLitBits + 1][maxItems + 1]int16 // packageMerge: packages among the first r items of each level
 	used  [maxLitBits + 1]int32               // leaves used per level, top (index 0) down
+
+	merges [maxLitBits + 1]int // packageMerge runs by maxBits, for the tests
 }
 
 // lengths writes the code length of every symbol of freq (0 for unused
@@ -75,6 +77,7 @@ func (h *huffBuilder) lengths(freq []int32, maxBits int, lens []uint8) {
 	depth, ok := h.quickCounts(n, levels)
 	if !ok {
 		depth = h.packageMerge(n, levels)
+		h.merges[maxBits]++
 	}
 	// Leaves [used[k+1], used[k]) get k+1 bits; used[depth] is 0.
 	for k := range depth {
