@@ -21,7 +21,8 @@ import (
 // It reproduces compress/zlib only for inputs of at most quickMaxInput
 // bytes: then the whole input is one window (no sliding, no distance limit)
 // and one block (compress/flate ends a block at 16384 tokens, and a token
-// covers at least one byte). Longer inputs go to compress/zlib itself.
+// covers at least one byte). Longer inputs go to compress/zlib itself, as
+// do inputs that would make the match search skip too much (skipBudget).
 // The differential tests and FuzzDeflate hold the two together; should a Go
 // release change compress/flate's output, they fail on that toolchain.
 
