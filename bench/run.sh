@@ -123,7 +123,7 @@ mapfile -t ratios < <(
 	r "schedule (remove + add a key), 100k: goroutine+timer / engine" ScaleSchedule/timer-goroutine/keys=100000 ScaleSchedule/engine/keys=100000 ns/op
 	r "schedule (remove + add a key), 100k: oauth2 / engine" ScaleSchedule/oauth2-reuse/keys=100000 ScaleSchedule/engine/keys=100000 ns/op
 	r "caller wait when due: oauth2 Token() / oauth2 Token() fresh" LazyHotPath/oauth2-due LazyHotPath/oauth2-fresh ns/op
-	r "engine renew cycle: default logger / slog.DiscardHandler" RenewCycleLogger/default RenewCycleLogger/discard-handler ns/op
+	r "engine renew cycle: TextHandler to io.Discard / default (slog.DiscardHandler)" RenewCycleLogger/text-to-discard RenewCycleLogger/default ns/op
 	r "fetch, static server: fetcher / net/http (wall)" FetchLoopback/static/fetcher FetchLoopback/static/net-http ns/op
 	r "fetch, static server: fetcher / net/http (CPU)" FetchLoopback/static/fetcher FetchLoopback/static/net-http cpu-ns/op
 	r "fetch, minting server: fetcher / net/http (wall)" FetchLoopback/mint/fetcher FetchLoopback/mint/net-http ns/op
