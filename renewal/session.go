@@ -6,6 +6,7 @@ import (
 	"iter"
 	"maps"
 	"slices"
+	"strings"
 	"time"
 	"unicode/utf8"
 
@@ -147,8 +148,23 @@ func (s *Session) keyFor(channel string) *key {
 	return k
 }
 
+// forEachStream calls f for every stream key in channel-name order, not a
+// map's, so that what f does — events, heap ties, SDK calls queued — comes
+// in the same order on every run. It runs on rare paths (a relogin, a
+// stop, a close, a clock jump), where the sort costs nothing that matters.
 func (s *Session) forEachStream(f func(*key)) {
+	if len(s.streams) <= 1 {
+		for _, k := range s.streams {
+			f(k)
+		}
+		return
+	}
+	ks := make([]*key, 0, len(s.streams))
 	for _, k := range s.streams {
+		ks = append(ks, k)
+	}
+	slices.SortFunc(ks, func(a, b *key) int { return strings.Compare(a.channel, b.channel) })
+	for _, k := range ks {
 		f(k)
 	}
 }
