@@ -110,15 +110,8 @@ func FuzzBuildMatchesNaive(f *testing.F) {
 					s.Privileges = append(s.Privileges, Privilege{ID: uint16(id + 1), Value: expire})
 				}
 			}
-			switch s.Type {
-			case ServiceRTC, ServiceStreaming, ServiceFCDN:
-				s.Channel, s.Account = str(), str()
-			case ServiceRTM, ServiceChat:
-				s.UserID = str()
-			case ServiceAPaaS:
-				s.RoomUUID, s.UserUUID, s.Role = str(), str(), int16(b)
-			case ServiceRTM2:
-				s.UserID = str()
+			setIdentity(&s, str, int16(b))
+			if s.Type == ServiceRTM2 {
 				s.Permissions = []RTM2Permission{{ResourceType: uint16(b & 3), PermissionType: 1, Resources: []string{str(), str()}}}
 			}
 			p.Services = append(p.Services, s)

@@ -43,15 +43,8 @@ func randParams(r *rand.Rand) Params {
 		for _, id := range ids[:r.IntN(len(ids)+1)] {
 			s.Privileges = append(s.Privileges, Privilege{ID: uint16(id + 1), Value: r.Uint32()})
 		}
-		switch s.Type {
-		case ServiceRTC, ServiceStreaming, ServiceFCDN:
-			s.Channel, s.Account = str(), str()
-		case ServiceRTM, ServiceChat:
-			s.UserID = str()
-		case ServiceAPaaS:
-			s.RoomUUID, s.UserUUID, s.Role = str(), str(), int16(r.IntN(1<<16)-1<<15)
-		case ServiceRTM2:
-			s.UserID = str()
+		setIdentity(&s, str, int16(r.IntN(1<<16)-1<<15))
+		if s.Type == ServiceRTM2 {
 			for _, pair := range r.Perm(10)[:r.IntN(4)] { // distinct (type, permission) pairs
 				perm := RTM2Permission{ResourceType: uint16(pair / 2), PermissionType: uint16(pair % 2)}
 				for range r.IntN(3) {
@@ -63,6 +56,19 @@ func randParams(r *rand.Rand) Params {
 		p.Services = append(p.Services, s)
 	}
 	return p
+}
+
+// setIdentity fills the identity fields the type of s uses — channel and
+// account, user ID, or room and user UUIDs and role — with strings from str.
+func setIdentity(s *Service, str func() string, role int16) {
+	switch s.Type {
+	case ServiceRTC, ServiceStreaming, ServiceFCDN:
+		s.Channel, s.Account = str(), str()
+	case ServiceRTM, ServiceChat, ServiceRTM2:
+		s.UserID = str()
+	case ServiceAPaaS:
+		s.RoomUUID, s.UserUUID, s.Role = str(), str(), role
+	}
 }
 
 // canonical returns the services as Build writes them: stably sorted by

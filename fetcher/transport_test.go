@@ -80,24 +80,38 @@ func TestTransportErrors(t *testing.T) {
 }
 
 // TestBodyReadErrorRetried: a connection lost while reading the body is
-// retried like a transport failure.
+// retried like a transport failure, also by a transport that leaves
+// Response.Request unset.
 func TestBodyReadErrorRetried(t *testing.T) {
 	tok := rtmToken(t, "alice")
-	var n atomic.Int32
-	rt := roundTripFunc(func(r *http.Request) (*http.Response, error) {
+	for _, withRequest := range []bool{true, false} {
+		var n atomic.Int32
+		h := newTestHTTP(t, resetOnceTransport(tok, &n, withRequest))
+		got, err := h.Fetch(background(t), rtmAlice)
+		if err != nil || got.Raw != tok {
+			t.Fatalf("Response.Request set: %v: Fetch = %v, %v", withRequest, got, err)
+		}
+		if n.Load() != 2 {
+			t.Errorf("Response.Request set: %v: %d attempts, want 2", withRequest, n.Load())
+		}
+	}
+}
+
+// resetOnceTransport answers 200 with a body whose read fails with a
+// connection reset on the first attempt and the token on the next; n counts
+// attempts. withRequest says whether it sets Response.Request.
+func resetOnceTransport(tok string, n *atomic.Int32, withRequest bool) http.RoundTripper {
+	return roundTripFunc(func(r *http.Request) (*http.Response, error) {
 		body := io.NopCloser(io.MultiReader(strings.NewReader(`{"token":"`), errReader{syscall.ECONNRESET}))
 		if n.Add(1) == 2 {
 			body = io.NopCloser(strings.NewReader(`{"token":"` + tok + `"}`))
 		}
-		return &http.Response{StatusCode: 200, Header: http.Header{"Content-Type": {"application/json"}}, Body: body, Request: r}, nil
+		resp := &http.Response{StatusCode: 200, Header: http.Header{"Content-Type": {"application/json"}}, Body: body}
+		if withRequest {
+			resp.Request = r
+		}
+		return resp, nil
 	})
-	h := newTestHTTP(t, rt)
-	if _, err := h.Fetch(background(t), rtmAlice); err != nil {
-		t.Fatalf("Fetch: %v", err)
-	}
-	if n.Load() != 2 {
-		t.Errorf("%d attempts, want 2", n.Load())
-	}
 }
 
 type errReader struct{ err error }
