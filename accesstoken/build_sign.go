@@ -3,24 +3,46 @@ package accesstoken
 import (
 	"crypto/sha256"
 	"encoding/binary"
+	"sync"
 )
 
-// signer computes the AccessToken2 signature for Build without allocating:
-// the three HMAC-SHA256 steps of sign (verify.go), each as two sha256.Sum256
-// calls over a reusable buffer (RFC 2104: H(K^opad || H(K^ipad || msg))).
+// signer computes the AccessToken2 signature for Build and Verify without
+// allocating: the three HMAC-SHA256 steps of sign (verify.go), each as two
+// sha256.Sum256 calls over a reusable buffer (RFC 2104:
+// H(K^opad || H(K^ipad || msg))).
 type signer struct{ buf []byte }
 
 // sign returns the signature of the signed region si.
 func (s *signer) sign(cert string, issueTs, salt uint32, si []byte) [sha256Size]byte {
-	var le [4]byte
-	binary.LittleEndian.PutUint32(le[:], issueTs)
-	k1 := s.hmac(le[:], []byte(cert))
-	binary.LittleEndian.PutUint32(le[:], salt)
-	k2 := s.hmac(le[:], k1[:])
-	return s.hmac(k2[:], si)
+	return signText(s, cert, issueTs, salt, si)
 }
 
-func (s *signer) hmac(key, msg []byte) [sha256Size]byte {
+// signText is sign for a signed region held as bytes (Build) or as a string
+// (Verify), without converting, and so copying, either.
+func signText[T string | []byte](s *signer, cert string, issueTs, salt uint32, si T) [sha256Size]byte {
+	var le [4]byte
+	binary.LittleEndian.PutUint32(le[:], issueTs)
+	k1 := hmacText(s, le[:], cert)
+	binary.LittleEndian.PutUint32(le[:], salt)
+	k2 := hmacText(s, le[:], k1[:])
+	return hmacText(s, k2[:], si)
+}
+
+// hmac returns HMAC-SHA256(key, msg).
+func (s *signer) hmac(key, msg []byte) [sha256Size]byte { return hmacText(s, key, msg) }
+
+// signerPool holds the signers of Verify (Build's live in its encoders).
+var signerPool = sync.Pool{New: func() any { return new(signer) }}
+
+func putSigner(s *signer) {
+	if cap(s.buf) > maxPooledBuf {
+		s.buf = nil
+	}
+	signerPool.Put(s)
+}
+
+// hmacText computes HMAC-SHA256(key, msg) in s.buf.
+func hmacText[T string | []byte](s *signer, key []byte, msg T) [sha256Size]byte {
 	const block = 64 // SHA-256 block size
 	var k [block]byte
 	if len(key) > block {

@@ -54,6 +54,29 @@ func TestBuildAllocs(t *testing.T) {
 	}
 }
 
+// TestVerifyAllocs pins Verify to the pooled, allocation-free signer.
+func TestVerifyAllocs(t *testing.T) {
+	if raceEnabled {
+		t.Skip("allocation counts are meaningless under -race")
+	}
+	s, err := Build(benchParams)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tok, err := Parse(s)
+	if err != nil {
+		t.Fatal(err)
+	}
+	allocs := testing.AllocsPerRun(200, func() {
+		if err := tok.Verify(exampleCert); err != nil {
+			t.Fatal(err)
+		}
+	})
+	if allocs > 0 {
+		t.Errorf("Verify allocates %v times per call, budget 0", allocs)
+	}
+}
+
 // TestBuildRefusesOversizedPayload checks that Build refuses, with
 // ErrTooLarge, a payload Parse would refuse to inflate, and still builds
 // one just under the limit.

@@ -81,9 +81,10 @@ func (t *Token) Verify(cert string) error {
 	if t.signed == "" {
 		return fmt.Errorf("%w: token was not produced by Parse", ErrInvalidSignature)
 	}
-	m := hmac.New(sha256.New, signingKey(cert, t.IssueTs, t.Salt))
-	io.WriteString(m, t.signed)
-	if !hmac.Equal(m.Sum(nil), []byte(t.sig)) {
+	sg := signerPool.Get().(*signer)
+	sum := signText(sg, cert, t.IssueTs, t.Salt, t.signed)
+	putSigner(sg)
+	if !hmac.Equal(sum[:], []byte(t.sig)) {
 		return fmt.Errorf("%w: signature does not match the certificate", ErrInvalidSignature)
 	}
 	return nil
