@@ -205,6 +205,7 @@ func NewHarness(cfg HarnessConfig) (*Harness, error) {
 		fetcher.WithClock(clk),
 		fetcher.WithAppID(h.Server.AppID()),
 		fetcher.WithRetry(0, 0, 0), // the engine retries on the mock clock; in-request waits would use real time
+		fetcher.WithLogger(cfg.Logger),
 	)
 	if err != nil {
 		return nil, fmt.Errorf("%w: fetcher: %w", ErrHarnessConfig, err)

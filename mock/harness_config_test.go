@@ -1,9 +1,14 @@
 package mock
 
 import (
+	"bytes"
 	"context"
 	"errors"
+	"log/slog"
 	"net/http"
+	"regexp"
+	"strings"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -141,4 +146,46 @@ func TestRoundUp(t *testing.T) {
 			t.Errorf("roundUp(+%v) = +%v, want +%v", tc.in, got, tc.want)
 		}
 	}
+}
+
+// TestHarnessLoggerReachesFetcher checks that HarnessConfig.Logger gets the
+// fetcher's log lines too, not only the engine's and the fakes', and that
+// none of them carries a whole token.
+func TestHarnessLoggerReachesFetcher(t *testing.T) {
+	var buf syncBuffer
+	logger := slog.New(slog.NewTextHandler(&buf, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	h, err := NewHarness(HarnessConfig{Seed: 5, Channels: []string{"lobby"}, Logger: logger})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer h.Close(context.Background())
+	if err := h.Start(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	h.Advance(2 * time.Hour)
+	out := buf.String()
+	if !strings.Contains(out, "fetcher: token fetched") {
+		t.Fatalf("no fetcher log line in %d bytes of harness log", len(out))
+	}
+	if m := regexp.MustCompile(`00[67][A-Za-z0-9+/=]{40,}`).FindString(out); m != "" {
+		t.Fatalf("the log holds a token-like run of %d characters", len(m))
+	}
+}
+
+// syncBuffer is a bytes.Buffer safe for the harness's concurrent loggers.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
 }
