@@ -17,8 +17,9 @@ const maxEchoLen = 200
 //
 // Redaction runs after the clean-up, so that dropping an invalid byte
 // cannot join two harmless pieces into a token-like run. The clean-up stops
-// at twice maxEchoLen characters: a run cut there is either long enough to
-// be redacted or lies beyond the final cut.
+// at twice maxEchoLen characters, after finishing the token-like run it is
+// in: a run cut short could escape redaction and, once an earlier run has
+// shrunk to its Redact form, move inside the final cut.
 func sanitize(s string) string {
 	if len(s) > 4*MaxResponseSize {
 		s = s[:4*MaxResponseSize]
@@ -30,12 +31,19 @@ func sanitize(s string) string {
 		if r == utf8.RuneError {
 			continue
 		}
-		if unicode.IsSpace(r) || unicode.IsControl(r) {
-			space = true
+		white := unicode.IsSpace(r) || unicode.IsControl(r)
+		if n >= 2*maxEchoLen {
+			// Past the limit, only finish the token-like run the text
+			// stopped in, so that redactTokens sees it whole.
+			if white || space || r >= utf8.RuneSelf || !isTokenByte(byte(r)) {
+				break
+			}
+			b.WriteByte(byte(r))
 			continue
 		}
-		if n >= 2*maxEchoLen {
-			break
+		if white {
+			space = true
+			continue
 		}
 		if space && b.Len() > 0 {
 			b.WriteByte(' ')

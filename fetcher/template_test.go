@@ -185,6 +185,14 @@ func TestSanitize(t *testing.T) {
 		{"short 007abc stays", "short 007abc stays"},
 		{"bad \xff utf8", "bad utf8"},
 		{strings.Repeat("é", 300), strings.Repeat("é", 200) + "…"},
+		// A run cut by the clean-up limit (400 characters) is finished
+		// before redaction, so no piece of it reaches the output once the
+		// first run has shrunk to its Redact form.
+		{"007" + strings.Repeat("A", 382) + " 007" + strings.Repeat("B", 30),
+			Redact("007"+strings.Repeat("A", 382)) + " " + Redact("007"+strings.Repeat("B", 30))},
+		// The same across a dropped invalid byte.
+		{"007" + strings.Repeat("A", 382) + " 007BBBBBBBBBB\xffBBBBBBBBBBBBBBBBBBBB",
+			Redact("007"+strings.Repeat("A", 382)) + " " + Redact("007"+strings.Repeat("B", 30))},
 	}
 	for _, tt := range tests {
 		if got := sanitize(tt.in); got != tt.want {
