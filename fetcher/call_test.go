@@ -3,10 +3,12 @@ package fetcher
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
 	"io"
 	"log/slog"
 	"net/http"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -45,6 +47,57 @@ func TestRetriesResendBody(t *testing.T) {
 	}
 	if !strings.Contains(logs.String(), "attempts=3") {
 		t.Errorf("log does not count 3 attempts:\n%s", logs.String())
+	}
+}
+
+// TestConcurrentRetriesResendOwnBodies: fetches for different users share
+// one retry client; each retried attempt sends its own fetch's body.
+func TestConcurrentRetriesResendOwnBodies(t *testing.T) {
+	const users = 16
+	toks := make(map[string]string, users)
+	for i := range users {
+		u := "user-" + strconv.Itoa(i)
+		toks[u] = rtmToken(t, u)
+	}
+	var mu sync.Mutex
+	attempts := map[string]int{}
+	rt := roundTripFunc(func(r *http.Request) (*http.Response, error) {
+		b, err := io.ReadAll(r.Body)
+		if err != nil {
+			return nil, err
+		}
+		var req struct {
+			UID string `json:"uid"`
+		}
+		if err := json.Unmarshal(b, &req); err != nil || toks[req.UID] == "" {
+			t.Errorf("attempt sent body %q", b)
+		}
+		mu.Lock()
+		attempts[req.UID]++
+		n := attempts[req.UID]
+		mu.Unlock()
+		status, body := http.StatusServiceUnavailable, `{"error":"busy"}`
+		if n == 3 {
+			status, body = http.StatusOK, `{"token":"`+toks[req.UID]+`"}`
+		}
+		return &http.Response{StatusCode: status, Header: http.Header{"Content-Type": {"application/json"}},
+			Body: io.NopCloser(strings.NewReader(body)), Request: r}, nil
+	})
+	h := newTestHTTP(t, rt)
+	var wg sync.WaitGroup
+	for u, want := range toks {
+		wg.Go(func() {
+			got, err := h.Fetch(background(t), Request{Kind: KindRTM, UserID: u})
+			if err != nil || got.Raw != want {
+				t.Errorf("%s: Fetch = %v, %v", u, got, err)
+			}
+		})
+	}
+	wg.Wait()
+	for u := range toks {
+		if attempts[u] != 3 {
+			t.Errorf("%s: %d attempts, want 3", u, attempts[u])
+		}
 	}
 }
 
