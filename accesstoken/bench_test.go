@@ -9,6 +9,20 @@ var benchParams = Params{
 	Services: []Service{RTCService(exampleChannel, UIDAccount(2882341273), RolePublisher, 3600)},
 }
 
+// benchToken returns benchParams built and parsed back.
+func benchToken(tb testing.TB) *Token {
+	tb.Helper()
+	s, err := Build(benchParams)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	tok, err := Parse(s)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return tok
+}
+
 // Compare with: go test -run '^$' -bench . -benchmem ./accesstoken/
 func BenchmarkParse(b *testing.B) {
 	tok, err := Build(benchParams)
@@ -51,14 +65,7 @@ func BenchmarkBuild(b *testing.B) {
 }
 
 func BenchmarkVerify(b *testing.B) {
-	s, err := Build(benchParams)
-	if err != nil {
-		b.Fatal(err)
-	}
-	tok, err := Parse(s)
-	if err != nil {
-		b.Fatal(err)
-	}
+	tok := benchToken(b)
 	b.ReportAllocs()
 	for b.Loop() {
 		if err := tok.Verify(exampleCert); err != nil {

@@ -59,14 +59,7 @@ func TestVerifyAllocs(t *testing.T) {
 	if raceEnabled {
 		t.Skip("allocation counts are meaningless under -race")
 	}
-	s, err := Build(benchParams)
-	if err != nil {
-		t.Fatal(err)
-	}
-	tok, err := Parse(s)
-	if err != nil {
-		t.Fatal(err)
-	}
+	tok := benchToken(t)
 	allocs := testing.AllocsPerRun(200, func() {
 		if err := tok.Verify(exampleCert); err != nil {
 			t.Fatal(err)

@@ -20,14 +20,7 @@ func naiveVerify(t *Token, cert string) bool {
 // TestNaiveVerifyAgrees keeps the Verify baseline honest: it accepts the
 // right certificate and refuses a wrong one, like Verify.
 func TestNaiveVerifyAgrees(t *testing.T) {
-	s, err := Build(benchParams)
-	if err != nil {
-		t.Fatal(err)
-	}
-	tok, err := Parse(s)
-	if err != nil {
-		t.Fatal(err)
-	}
+	tok := benchToken(t)
 	wrong := "0" + exampleCert[1:]
 	if wrong == exampleCert {
 		wrong = "1" + exampleCert[1:]
@@ -44,14 +37,7 @@ func TestNaiveVerifyAgrees(t *testing.T) {
 // in the same run (BenchmarkParse and BenchmarkBuild in bench_test.go do
 // the same for Parse and Build).
 func BenchmarkVerifyVsNaive(b *testing.B) {
-	s, err := Build(benchParams)
-	if err != nil {
-		b.Fatal(err)
-	}
-	tok, err := Parse(s)
-	if err != nil {
-		b.Fatal(err)
-	}
+	tok := benchToken(b)
 	b.Run("naive", func(b *testing.B) {
 		b.ReportAllocs()
 		for b.Loop() {
