@@ -28,9 +28,6 @@ func signText[T string | []byte](s *signer, cert string, issueTs, salt uint32, s
 	return hmacText(s, k2[:], si)
 }
 
-// hmac returns HMAC-SHA256(key, msg).
-func (s *signer) hmac(key, msg []byte) [sha256Size]byte { return hmacText(s, key, msg) }
-
 // signerPool holds the signers of Verify (Build's live in its encoders).
 var signerPool = sync.Pool{New: func() any { return new(signer) }}
 
