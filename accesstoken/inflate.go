@@ -13,6 +13,7 @@ package accesstoken
 // pass MaxPayloadSize.
 
 import (
+	"encoding/binary"
 	"errors"
 	"fmt"
 	"math/bits"
@@ -31,14 +32,27 @@ type bitReader struct {
 	nbits uint
 }
 
-// fill loads whole bytes until at least 57 bits are buffered or the input
-// ends.
+// fill loads whole bytes until at least 56 bits are buffered or the input
+// ends. It never buffers more than 63, which refill relies on.
 func (br *bitReader) fill() {
-	for br.nbits <= 56 && br.pos < len(br.in) {
+	if br.pos+8 <= len(br.in) {
+		br.refill()
+		return
+	}
+	for br.nbits < 56 && br.pos < len(br.in) {
 		br.bits |= uint64(br.in[br.pos]) << br.nbits
 		br.pos++
 		br.nbits += 8
 	}
+}
+
+// refill is fill with at least 8 input bytes left: one load, no loop.
+// Bits above nbits may then hold the stream's next bits rather than zeros;
+// they are ORed in again, unchanged, when their byte is loaded.
+func (br *bitReader) refill() {
+	br.bits |= binary.LittleEndian.Uint64(br.in[br.pos:]) << br.nbits
+	br.pos += int(63-br.nbits) >> 3 // whole bytes that fit below bit 64
+	br.nbits |= 56                  // = nbits + 8 × those bytes, as nbits ≤ 63
 }
 
 // read consumes n ≤ 32 bits.
@@ -219,7 +233,6 @@ var fixedLit, fixedDist = func() (lit, dist huffman) {
 // byte holding the last bit of the final block included).
 func inflateRaw(out, in []byte, limit int) ([]byte, int, error) {
 	br := bitReader{in: in}
-	var dyn [2]huffman // dynamic literal/length and distance tables
 	for {
 		hdr, err := br.read(3)
 		if err != nil {
@@ -232,9 +245,7 @@ func inflateRaw(out, in []byte, limit int) ([]byte, int, error) {
 		case 1:
 			out, err = huffmanBlock(&br, out, limit, &fixedLit, &fixedDist)
 		case 2:
-			if err = readDynamic(&br, &dyn[0], &dyn[1]); err == nil {
-				out, err = huffmanBlock(&br, out, limit, &dyn[0], &dyn[1])
-			}
+			out, err = dynamicBlock(&br, out, limit)
 		default:
 			err = errCorrupt
 		}
@@ -273,6 +284,17 @@ func storedBlock(br *bitReader, out []byte, limit int) ([]byte, error) {
 		return out, errTruncated
 	}
 	return out, nil
+}
+
+// dynamicBlock decodes a block with dynamic Huffman codes. Its tables (2.4 KB)
+// live in its own frame, so that streams without such blocks do not pay for
+// clearing them.
+func dynamicBlock(br *bitReader, out []byte, limit int) ([]byte, error) {
+	var lit, dist huffman
+	if err := readDynamic(br, &lit, &dist); err != nil {
+		return out, err
+	}
+	return huffmanBlock(br, out, limit, &lit, &dist)
 }
 
 // readDynamic reads the code lengths of a dynamic block (§3.2.7).
@@ -346,6 +368,13 @@ func readDynamic(br *bitReader, lit, dist *huffman) error {
 // huffmanBlock decodes compressed data until the end-of-block symbol.
 func huffmanBlock(br *bitReader, out []byte, limit int, lit, dist *huffman) ([]byte, error) {
 	for {
+		// The common symbols, away from the ends of input and output, go
+		// through huffmanFast; this loop decodes what it leaves, one
+		// symbol at a time, and reports every error.
+		var done bool
+		if out, done = huffmanFast(br, out, limit, lit, dist); done {
+			return out, nil
+		}
 		// One refill per symbol covers the longest code, length and
 		// distance (48 bits) while the input lasts.
 		if br.nbits < 48 {

@@ -1,0 +1,156 @@
+package accesstoken
+
+// The fast path of huffmanBlock.
+//
+// Decoding one symbol at a time is bound by latency: where a code ends is
+// known only once the table entry for its start has been loaded, so each
+// symbol waits for the previous one's load. huffmanFast keeps the bit buffer
+// in registers, refills it with one 8-byte load and no branch, and, in
+// blocks with the fixed code (the block type compress/flate picks for
+// payloads of token size), decodes runs of literals without waiting for
+// loads at all: in the fixed code a literal's length follows from its first
+// five bits (9 bits when they are 11001–11111, else 8), which word-wide bit
+// operations give for every bit position at once.
+
+import "encoding/binary"
+
+const (
+	// fixedRunLen is the number of literals fixedRun decodes at most: six
+	// codes of at most 9 bits fit in the 56 bits a refill guarantees.
+	fixedRunLen = 6
+	// fastRoom is the output room huffmanFast keeps free: a longest match
+	// or a literal run.
+	fastRoom = 258 + fixedRunLen
+)
+
+// huffmanFast decodes symbols of a Huffman block while at least 8 input
+// bytes remain and the output limit leaves fastRoom bytes, and reports
+// whether it consumed the end-of-block code. It leaves br at a symbol
+// boundary and hands anything unusual (a code longer than fastBits, an
+// invalid code, a distance beyond the output) to the caller's general loop
+// without consuming it, so that every error is found and reported there.
+func huffmanFast(br *bitReader, out []byte, limit int, lit, dist *huffman) ([]byte, bool) {
+	in := br.in
+	b, nb, pos := br.bits, br.nbits, br.pos
+	fixed := lit == &fixedLit
+	n := len(out)
+	buf := out[:cap(out)]
+	done := false
+	for pos+8 <= len(in) {
+		if len(buf)-n < fastRoom {
+			if limit-n < fastRoom {
+				break
+			}
+			buf = append(buf[:n], make([]byte, max(n, 512))...)
+			buf = buf[:cap(buf)]
+		}
+		// Refill to 56–63 bits (nb ≤ 63 always; see bitReader.refill).
+		b |= binary.LittleEndian.Uint64(in[pos:]) << nb
+		pos += int(63-nb) >> 3
+		nb |= 56
+		if fixed {
+			k, used := fixedRun(b, (*[fixedRunLen]byte)(buf[n:n+fixedRunLen]))
+			n += k
+			b >>= used
+			nb -= used
+			if k == fixedRunLen {
+				continue
+			}
+			// A length or the end of the block is next: refill for it.
+			if pos+8 > len(in) {
+				break
+			}
+			b |= binary.LittleEndian.Uint64(in[pos:]) << nb
+			pos += int(63-nb) >> 3
+			nb |= 56
+		}
+		e := lit.fast[b&(1<<fastBits-1)]
+		if e == 0 {
+			break // a long or invalid code
+		}
+		l := uint(e & 15)
+		sym := int(e >> 4)
+		if sym < 256 {
+			buf[n] = byte(sym)
+			n++
+			b >>= l
+			nb -= l
+			continue
+		}
+		if sym == 256 {
+			b >>= l
+			nb -= l
+			done = true
+			break
+		}
+		sym -= 257
+		if sym >= len(lengthBase) {
+			break
+		}
+		// A match takes at most 15+5+15+13 = 48 bits, all buffered. It
+		// is committed only once it is known to be valid.
+		c := b >> l
+		x := uint(lengthExtra[sym])
+		length := int(lengthBase[sym]) + int(c&(1<<x-1))
+		c >>= x
+		de := dist.fast[c&(1<<fastBits-1)]
+		if de == 0 || int(de>>4) >= numDstCodes {
+			break
+		}
+		dl := uint(de & 15)
+		c >>= dl
+		dx := uint(distExtra[de>>4])
+		d := int(distBase[de>>4]) + int(c&(1<<dx-1))
+		if d > n {
+			break
+		}
+		b = c >> dx
+		nb -= l + x + dl + dx
+		start := n - d
+		if d >= length {
+			copy(buf[n:n+length], buf[start:start+length])
+		} else {
+			for i := range length { // overlapping: repeats the last d bytes
+				buf[n+i] = buf[start+i]
+			}
+		}
+		n += length
+	}
+	br.bits, br.nbits, br.pos = b, nb, pos
+	return buf[:n], done
+}
+
+// fixedRun decodes up to fixedRunLen literals of a fixed-code block from b,
+// which holds at least 56 valid bits, first code in the lowest bits, into
+// dst. It stops before the first code that is not a literal and returns how
+// many literals it wrote and how many bits they took. It is kept out of
+// line: on its own, its loop keeps every variable in a register.
+//
+//go:noinline
+func fixedRun(b uint64, dst *[fixedRunLen]byte) (int, uint) {
+	// Bit p of nine is set when a code starting at bit p begins 11 and is
+	// not followed by 000: as a literal, that code is 9 bits long, else 8.
+	// (Codes are stored first bit lowest.)
+	nine := b & (b >> 1) & (b>>2 | b>>3 | b>>4)
+	p := uint(0)
+	for i := 0; i < len(dst); i += 2 {
+		// Two literals a step: where the second starts depends on the
+		// mask only, not on the first one's table entry.
+		x := nine >> (p & 63)
+		first := uint(x & 1)
+		p1 := p + 8 + first
+		next := p1 + 8 + uint(x>>((8+first)&63))&1
+		e0 := fixedLit.fast[(b>>(p&63))&(1<<fastBits-1)]
+		e1 := fixedLit.fast[(b>>(p1&63))&(1<<fastBits-1)]
+		if e0 >= 256<<4 {
+			return i, p
+		}
+		dst[i] = byte(e0 >> 4)
+		if e1 >= 256<<4 {
+			return i + 1, p1
+		}
+		dst[i+1] = byte(e1 >> 4)
+		p = next
+	}
+	return len(dst), p
+}

@@ -1,0 +1,81 @@
+package accesstoken
+
+import (
+	"bytes"
+	"compress/flate"
+	"math/rand/v2"
+	"testing"
+)
+
+// TestFixedRunMatchesTable checks fixedRun's length mask against the fixed
+// code table for every 9-bit pattern, and its whole output against the
+// table-driven decoder on random words.
+func TestFixedRunMatchesTable(t *testing.T) {
+	for v := range uint64(1 << fastBits) {
+		e := fixedLit.fast[v]
+		if e>>4 >= 256 {
+			continue // not a literal: fixedRun stops before it
+		}
+		nine := v & (v >> 1) & (v>>2 | v>>3 | v>>4)
+		if got, want := 8+uint(nine&1), uint(e&15); got != want {
+			t.Fatalf("pattern %09b: mask says %d bits, table %d", v, got, want)
+		}
+	}
+	r := rand.New(rand.NewPCG(7, 8))
+	for range 20000 {
+		b := r.Uint64()
+		if r.IntN(2) == 0 {
+			b &^= 0x0101010101010101 << r.IntN(8) // more 8-bit literals
+		}
+		var dst [fixedRunLen]byte
+		k, used := fixedRun(b, &dst)
+		// The reference: one table lookup per symbol.
+		br := bitReader{bits: b, nbits: 64}
+		var want []byte
+		for len(want) < fixedRunLen {
+			save := br
+			sym, err := fixedLit.decode(&br)
+			if err != nil || sym >= 256 {
+				br = save
+				break
+			}
+			want = append(want, byte(sym))
+		}
+		if k != len(want) || used != 64-br.nbits || !bytes.Equal(dst[:k], want) {
+			t.Fatalf("word %016x: fixedRun = %d literals in %d bits %x, table decoder %d in %d %x",
+				b, k, used, dst[:k], len(want), 64-br.nbits, want)
+		}
+	}
+}
+
+// TestInflateFastHandoff compares with compress/flate where huffmanFast
+// hands over to the careful loop: every output limit near the payload's
+// size and every truncation of token-sized streams of each block type.
+func TestInflateFastHandoff(t *testing.T) {
+	r := rand.New(rand.NewPCG(9, 10))
+	for _, size := range []int{1, 7, 40, 150, 300, 700} {
+		random := make([]byte, size)
+		for i := range random {
+			random[i] = byte(r.Uint32())
+		}
+		mixed := bytes.Clone(random) // literals of both lengths with matches
+		for i := 0; i+12 < size; i += 24 {
+			copy(mixed[i:], "0123456789ab")
+		}
+		for _, in := range [][]byte{random, mixed} {
+			for _, level := range []int{flate.BestSpeed, flate.DefaultCompression, flate.HuffmanOnly} {
+				var b bytes.Buffer
+				w, _ := flate.NewWriter(&b, level)
+				w.Write(in)
+				w.Close()
+				s := b.Bytes()
+				for limit := max(0, size-fastRoom-8); limit <= size+1; limit++ {
+					checkInflate(t, s, limit)
+				}
+				for cut := range len(s) {
+					checkInflate(t, s[:cut], MaxPayloadSize)
+				}
+			}
+		}
+	}
+}
