@@ -6,7 +6,6 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
-	"hash/adler32"
 	"strings"
 	"sync"
 )
@@ -143,7 +142,7 @@ func (sc *scratch) inflate(z []byte) ([]byte, error) {
 	if len(sum) < 4 {
 		return nil, fmt.Errorf("%w: zlib: truncated checksum", ErrMalformed)
 	}
-	if binary.BigEndian.Uint32(sum) != adler32.Checksum(out) {
+	if binary.BigEndian.Uint32(sum) != adler32Sum(out) {
 		return nil, fmt.Errorf("%w: zlib: %w", ErrMalformed, zlib.ErrChecksum)
 	}
 	return out, nil
