@@ -49,14 +49,11 @@ func huffmanFast(br *bitReader, out []byte, limit int, lit, dist *huffman) ([]by
 		pos += int(63-nb) >> 3
 		nb |= 56
 		if fixed {
-			k, used := fixedRun(b, (*[fixedRunLen]byte)(buf[n:n+fixedRunLen]))
+			var k int
+			b, nb, pos, k = fixedRuns(in, pos, b, nb, buf[n:len(buf)-258])
 			n += k
-			b >>= used
-			nb -= used
-			if k == fixedRunLen {
-				continue
-			}
-			// A length or the end of the block is next: refill for it.
+			// A length or the end of the block is next, or the input or
+			// the output room is short: refill for one general step.
 			if pos+8 > len(in) {
 				break
 			}
@@ -120,37 +117,48 @@ func huffmanFast(br *bitReader, out []byte, limit int, lit, dist *huffman) ([]by
 	return buf[:n], done
 }
 
-// fixedRun decodes up to fixedRunLen literals of a fixed-code block from b,
-// which holds at least 56 valid bits, first code in the lowest bits, into
-// dst. It stops before the first code that is not a literal and returns how
-// many literals it wrote and how many bits they took. It is kept out of
-// line: on its own, its loop keeps every variable in a register.
+// fixedRuns decodes literals of a fixed-code block into dst while at least
+// 8 input bytes remain and dst has room for a run of fixedRunLen, and stops
+// before the first code that is not a literal. It takes and returns the bit
+// buffer (b, nb) and the input position, and returns the number of bytes it
+// wrote. It is kept out of line: on its own, its loop keeps every variable
+// in a register.
 //
 //go:noinline
-func fixedRun(b uint64, dst *[fixedRunLen]byte) (int, uint) {
-	// Bit p of nine is set when a code starting at bit p begins 11 and is
-	// not followed by 000: as a literal, that code is 9 bits long, else 8.
-	// (Codes are stored first bit lowest.)
-	nine := b & (b >> 1) & (b>>2 | b>>3 | b>>4)
-	p := uint(0)
-	for i := 0; i < len(dst); i += 2 {
-		// Two literals a step: where the second starts depends on the
-		// mask only, not on the first one's table entry.
-		x := nine >> (p & 63)
-		first := uint(x & 1)
-		p1 := p + 8 + first
-		next := p1 + 8 + uint(x>>((8+first)&63))&1
-		e0 := fixedLit.fast[(b>>(p&63))&(1<<fastBits-1)]
-		e1 := fixedLit.fast[(b>>(p1&63))&(1<<fastBits-1)]
-		if e0 >= 256<<4 {
-			return i, p
+func fixedRuns(in []byte, pos int, b uint64, nb uint, dst []byte) (uint64, uint, int, int) {
+	n := 0
+	for pos+8 <= len(in) && len(dst)-n >= fixedRunLen {
+		b |= binary.LittleEndian.Uint64(in[pos:]) << (nb & 63)
+		pos += int(63-nb) >> 3
+		nb |= 56
+		// Bit p of nine is set when a code starting at bit p begins 11
+		// and is not followed by 000: as a literal, that code is 9 bits
+		// long, else 8. (Codes are stored first bit lowest.)
+		nine := b & (b >> 1) & (b>>2 | b>>3 | b>>4)
+		run := dst[n : n+fixedRunLen]
+		p := uint(0)
+		for i := 0; i < fixedRunLen; i += 2 {
+			// Two literals a step: where the second starts depends on
+			// the mask only, not on the first one's table entry.
+			x := nine >> (p & 63)
+			first := uint(x & 1)
+			p1 := p + 8 + first
+			next := p1 + 8 + uint(x>>((8+first)&63))&1
+			e0 := fixedLit.fast[(b>>(p&63))&(1<<fastBits-1)]
+			e1 := fixedLit.fast[(b>>(p1&63))&(1<<fastBits-1)]
+			if e0 >= 256<<4 {
+				return b >> (p & 63), nb - p, pos, n + i
+			}
+			run[i] = byte(e0 >> 4)
+			if e1 >= 256<<4 {
+				return b >> (p1 & 63), nb - p1, pos, n + i + 1
+			}
+			run[i+1] = byte(e1 >> 4)
+			p = next
 		}
-		dst[i] = byte(e0 >> 4)
-		if e1 >= 256<<4 {
-			return i + 1, p1
-		}
-		dst[i+1] = byte(e1 >> 4)
-		p = next
+		b >>= p & 63
+		nb -= p
+		n += fixedRunLen
 	}
-	return len(dst), p
+	return b, nb, pos, n
 }
