@@ -80,11 +80,8 @@ func (sc *scratch) decodeBase64(s string) ([]byte, error) {
 		sc.b64 = make([]byte, max(len(s), 512))
 	}
 	buf := sc.b64[:len(s)]
-	// Fast path: the standard, padded form every official builder emits
-	// (base64.StdEncoding also skips CR and LF). Decoding in place is safe:
-	// the output never overtakes the input.
-	copy(buf, s)
-	if n, err := base64.StdEncoding.Decode(buf, buf); err == nil {
+	// Fast path: the standard, padded form every official builder emits.
+	if n, ok := decodeStdBase64(buf, s); ok {
 		return buf[:n], nil
 	}
 	n := 0
