@@ -37,10 +37,10 @@ func huffmanFast(br *bitReader, out []byte, limit int, lit, dist *huffman) ([]by
 	buf := out[:cap(out)]
 	done := false
 	for pos+8 <= len(in) {
+		if limit-n < fastRoom {
+			break
+		}
 		if len(buf)-n < fastRoom {
-			if limit-n < fastRoom {
-				break
-			}
 			buf = append(buf[:n], make([]byte, max(n, 512))...)
 			buf = buf[:cap(buf)]
 		}
@@ -50,7 +50,8 @@ func huffmanFast(br *bitReader, out []byte, limit int, lit, dist *huffman) ([]by
 		nb |= 56
 		if fixed {
 			var k int
-			b, nb, pos, k = fixedRuns(in, pos, b, nb, buf[n:len(buf)-258])
+			// Runs stop where a longest match still fits.
+			b, nb, pos, k = fixedRuns(in, pos, b, nb, buf[n:min(len(buf), limit)-258])
 			n += k
 			// A length or the end of the block is next, or the input or
 			// the output room is short: refill for one general step.

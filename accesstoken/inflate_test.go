@@ -26,6 +26,9 @@ func checkInflate(t *testing.T, in []byte, limit int) {
 	t.Helper()
 	want, wantN, wantTooLarge, wantErr := refInflate(in, limit)
 	got, n, err := inflateRaw(nil, in, limit)
+	if len(got) > limit {
+		t.Fatalf("output of %d bytes passes the limit of %d (error %v)", len(got), limit, err)
+	}
 	if tooLarge := errors.Is(err, ErrTooLarge); tooLarge != wantTooLarge {
 		t.Fatalf("too large: got %v (%v), compress/flate %v", tooLarge, err, wantTooLarge)
 	}
