@@ -17,15 +17,20 @@ import (
 type flights struct {
 	mu    sync.Mutex
 	calls map[string]job
+
+	// The deadline context last handed out and when it ends; see deadline.
+	shared       context.Context
+	sharedCancel context.CancelFunc // kept only to satisfy vet: it ends by its own timer
+	sharedEnd    time.Time
 }
 
 // A job is the work of one flight, with the flight's bookkeeping embedded
 // so that a fetch costs one allocation for both.
 type job interface {
 	flight() *flight
-	// run does the work on the flight's context and stores its outcome in
-	// the flight's tok and err.
-	run(ctx context.Context)
+	// run does the work on the flight's context, whose values are those
+	// of vals, and stores its outcome in the flight's tok and err.
+	run(ctx, vals context.Context)
 }
 
 // flight is the bookkeeping of one shared fetch.
@@ -35,17 +40,17 @@ type flight struct {
 	// running it on its own goroutine) makes none. Guarded by flights.mu
 	// until closed.
 	done    chan struct{}
-	waiters int // callers still waiting; guarded by flights.mu
-	cancel  context.CancelFunc
-	tok     Token // the outcome, set by the job before done is closed
+	waiters int                // callers still waiting; guarded by flights.mu
+	cancel  context.CancelFunc // ends a flight run on its own goroutine; nil for one run by its caller
+	tok     Token              // the outcome, set by the job before done is closed
 	err     error
 }
 
 // do returns the outcome of the flight for key. Unless one is already in
-// flight, it starts the job newJob returns, on a context detached from ctx
-// and bounded by timeout; otherwise it waits for the running one. It
-// returns ctx.Err() as soon as ctx ends. newJob is called at most once,
-// before do returns.
+// flight, it starts the job newJob returns, with the values of ctx but not
+// its cancellation, bounded by timeout (plus timerSlack); otherwise it
+// waits for the running one. It returns ctx.Err() as soon as ctx ends.
+// newJob is called at most once, before do returns.
 func (g *flights) do(ctx context.Context, key string, timeout time.Duration, newJob func() job) (Token, error) {
 	g.mu.Lock()
 	if g.calls == nil {
@@ -55,24 +60,25 @@ func (g *flights) do(ctx context.Context, key string, timeout time.Duration, new
 	if !joined {
 		j = newJob()
 		f := j.flight()
-		parent := ctx
+		vals := ctx
 		if _, hasDeadline := ctx.Deadline(); hasDeadline || ctx.Done() != nil {
-			parent = context.WithoutCancel(ctx)
+			vals = context.WithoutCancel(ctx)
 		}
-		fctx, cancel := context.WithTimeout(parent, timeout)
-		f.cancel = cancel
+		fctx := g.deadline(timeout)
 		g.calls[key] = j
 		if ctx.Done() == nil {
 			// A caller whose context can never end never leaves early, so
 			// it may run the fetch itself and spare a goroutine and a
 			// channel; callers that join it still wait on f.done and may
-			// leave.
+			// leave. Nobody ever needs to cancel the fetch but its
+			// deadline, so it runs on the shared deadline itself.
 			f.waiters++
 			g.mu.Unlock()
-			g.run(key, j, fctx)
+			g.run(key, j, fctx, vals)
 			return f.tok, f.err
 		}
-		go g.runAsync(key, j, fctx)
+		fctx, f.cancel = context.WithCancel(fctx)
+		go g.runAsync(key, j, fctx, vals)
 	}
 	f := j.flight()
 	f.waiters++
@@ -91,7 +97,7 @@ func (g *flights) do(ctx context.Context, key string, timeout time.Duration, new
 		if f.waiters == 0 {
 			// Nobody wants the outcome any more: stop the round trip and let
 			// the next caller start a fresh one.
-			f.cancel()
+			f.cancel() // set: a caller that can leave never runs the flight itself
 			if g.calls[key] == j {
 				delete(g.calls, key)
 			}
@@ -102,15 +108,15 @@ func (g *flights) do(ctx context.Context, key string, timeout time.Duration, new
 }
 
 // runAsync is run on a goroutine of its own.
-func (g *flights) runAsync(key string, j job, ctx context.Context) {
+func (g *flights) runAsync(key string, j job, ctx, vals context.Context) {
 	growStack(0)
-	g.run(key, j, ctx)
+	g.run(key, j, ctx, vals)
 }
 
 // run runs j and publishes its outcome to the waiters.
-func (g *flights) run(key string, j job, ctx context.Context) {
+func (g *flights) run(key string, j job, ctx, vals context.Context) {
 	f := j.flight()
-	j.run(ctx)
+	j.run(ctx, vals)
 	g.mu.Lock()
 	if g.calls[key] == j {
 		delete(g.calls, key)
@@ -119,10 +125,35 @@ func (g *flights) run(key string, j job, ctx context.Context) {
 	// last waiter), so done no longer changes.
 	done := f.done
 	g.mu.Unlock()
-	f.cancel()
+	if f.cancel != nil {
+		f.cancel()
+	}
 	if done != nil {
 		close(done)
 	}
+}
+
+// deadline returns a context that ends timeout from now, plus at most
+// timerSlack(timeout). Fetches that start within the slack of each other
+// share it, and so share one timer: a context and timer of its own for
+// every fetch cost more than the rest of the fetcher's own work (a timer,
+// a context, and net/http's per-request context then having to register
+// with it; see BENCHMARKS.md §5). It is called with g.mu held.
+func (g *flights) deadline(timeout time.Duration) context.Context {
+	earliest := time.Now().Add(timeout)
+	slack := timerSlack(timeout)
+	if g.shared != nil && !g.sharedEnd.Before(earliest) && g.sharedEnd.Sub(earliest) <= slack {
+		return g.shared
+	}
+	g.sharedEnd = earliest.Add(slack)
+	g.shared, g.sharedCancel = context.WithDeadline(context.Background(), g.sharedEnd)
+	return g.shared
+}
+
+// timerSlack is how much later than its timeout a fetch may end: an eighth
+// of the timeout, at most a second.
+func timerSlack(timeout time.Duration) time.Duration {
+	return min(timeout/8, time.Second)
 }
 
 // inFlight returns the number of keys with a fetch in flight.

@@ -190,6 +190,11 @@ func WithDefaultTTL(d time.Duration) Option {
 // WithTimeout bounds one whole fetch, retries included (default
 // [DefaultTimeout]). The bound applies to the round trip shared by concurrent
 // identical requests, which runs detached from any single caller's context.
+// Fetches that start close together share one deadline timer, so a fetch
+// may run up to an eighth of d (at most a second) longer than d; a caller's
+// own context still ends its wait exactly. (Like an http.Transport, a
+// fetcher thus keeps state between fetches: don't share one across
+// testing/synctest bubbles.)
 // Like the in-request retry waits, it runs on the real clock, not the one
 // given to WithClock: under a clock.Mock the caller's context (the renewal
 // engine's fetch timeout, on the mock clock) is what bounds a hung server.

@@ -19,15 +19,17 @@ import (
 // of its round trip across go-retryablehttp attempts, in one allocation.
 //
 // A call is also the context of its HTTP requests (it embeds the flight's
-// context, and its Value answers callKey with the call), so that the
-// client-wide go-retryablehttp hooks of the fetcher can find the fetch they
-// serve without a client or closures per fetch.
+// context, takes its values from the caller's, and its Value answers
+// callKey with the call), so that the client-wide go-retryablehttp hooks of
+// the fetcher can find the fetch they serve without a client or closures
+// per fetch.
 type call struct {
 	context.Context
-	fl  flight
-	h   *HTTP
-	req Request // normalized
-	out outgoing
+	vals context.Context // the first caller's context, for its values
+	fl   flight
+	h    *HTTP
+	req  Request // normalized
+	out  outgoing
 
 	rreq     retryablehttp.Request
 	url      url.URL
@@ -41,19 +43,26 @@ type call struct {
 // callKey is the context key under which a call finds itself.
 type callKey struct{}
 
-// Value answers callKey with c and passes other keys to the context.
+// Value answers callKey with c, other keys with the caller's values, and
+// then with the flight's context's (the context package finds the flight's
+// cancellation this way: the caller's context, detached from its own
+// cancellation or never cancelled, answers nothing for it).
 func (c *call) Value(key any) any {
 	if key == (callKey{}) {
 		return c
+	}
+	if v := c.vals.Value(key); v != nil {
+		return v
 	}
 	return c.Context.Value(key)
 }
 
 func (c *call) flight() *flight { return &c.fl }
 
-// run fetches on ctx, the flight's context, and logs the outcome.
-func (c *call) run(ctx context.Context) {
-	c.Context = ctx
+// run fetches on ctx, the flight's context, with the values of vals, and
+// logs the outcome.
+func (c *call) run(ctx, vals context.Context) {
+	c.Context, c.vals = ctx, vals
 	if c.h.quiet {
 		c.fl.tok, c.fl.err = c.fetch()
 		return

@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"os"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -185,8 +186,10 @@ func TestDeadlineDuringRetryWait(t *testing.T) {
 	})
 }
 
-// TestFetchTimeout: the shared round trip is bounded by WithTimeout and
-// then fails as a retryable transport error.
+// TestFetchTimeout: the shared round trip is bounded by WithTimeout plus
+// its timer slack (an eighth: 625 ms for 5 s) and then fails as a retryable
+// transport error. Fetches starting within the slack share one deadline;
+// a later one gets its own.
 func TestFetchTimeout(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		rt := roundTripFunc(func(r *http.Request) (*http.Response, error) {
@@ -194,11 +197,32 @@ func TestFetchTimeout(t *testing.T) {
 			return nil, r.Context().Err()
 		})
 		h, _ := NewHTTP("https://x.example", WithTransport(rt), WithTimeout(5*time.Second))
+		const slack = 625 * time.Millisecond
 		start := time.Now()
 		_, err := h.Fetch(t.Context(), rtmAlice)
 		wantErr(t, err, Retryable, ErrTransport, "no usable answer within 5s")
-		if !errors.Is(err, context.DeadlineExceeded) || time.Since(start) != 5*time.Second {
-			t.Errorf("error %v after %v", err, time.Since(start))
+		if !errors.Is(err, context.DeadlineExceeded) || time.Since(start) != 5*time.Second+slack {
+			t.Errorf("error %v after %v, want 5s + %v", err, time.Since(start), slack)
+		}
+		// Two fetches 600 ms apart share one deadline (the second ends
+		// 25 ms after its 5 s); one started 700 ms later, past the slack,
+		// gets a new one (its 5 s + 625 ms).
+		ends := make(chan time.Duration, 3)
+		fetchAt := func(after time.Duration, user string) {
+			time.Sleep(after)
+			start := time.Now()
+			h.Fetch(context.Background(), Request{Kind: KindRTM, UserID: user})
+			ends <- time.Since(start)
+		}
+		start = time.Now()
+		go fetchAt(0, "a")
+		go fetchAt(600*time.Millisecond, "b")
+		go fetchAt(1300*time.Millisecond, "c")
+		got := []time.Duration{<-ends, <-ends, <-ends}
+		slices.Sort(got) // a and b end at the same instant
+		want := []time.Duration{5*time.Second + 25*time.Millisecond, 5*time.Second + slack, 5*time.Second + slack}
+		if !slices.Equal(got, want) {
+			t.Errorf("fetches took %v, want %v", got, want)
 		}
 	})
 }
