@@ -1,6 +1,9 @@
 package accesstoken
 
-import "strconv"
+import (
+	"strconv"
+	"unsafe"
+)
 
 // decoder reads little-endian fields from a payload held in one string.
 // Errors are sticky: after the first failure every read returns zero values
@@ -85,19 +88,36 @@ func (d *decoder) privileges(dst []Privilege, field string) []Privilege {
 	return dst
 }
 
-// tokenBlock lets a typical token (up to two services and eight
-// privileges in all) be decoded with a single allocation besides its
-// payload string.
+// tokenBlock lets a typical token (up to two services, eight privileges in
+// all and a payload of blockText bytes) be decoded with a single
+// allocation.
 type tokenBlock struct {
 	tok   Token
 	svcs  [2]Service
 	privs [8]Privilege
+	// text holds the payload when it fits. The token's string fields
+	// point into it (see decodePayload), so it is written once, before
+	// any of them is made, and never again.
+	text [blockText]byte
 }
 
-// decodePayload decodes an inflated AccessToken2 payload (spec §3.2).
-func decodePayload(p string) (*Token, error) {
-	d := decoder{s: p, svc: -1}
+// blockText makes a tokenBlock 768 bytes, one of the allocator's size
+// classes: room for the payload of a token with an RTC and an RTM service.
+const blockText = 288
+
+// decodePayload decodes an inflated AccessToken2 payload (spec §3.2). The
+// token keeps a copy of it; payload itself is not retained.
+func decodePayload(payload []byte) (*Token, error) {
 	blk := new(tokenBlock)
+	// One string for the whole payload, every string field a slice of it:
+	// in the block itself when it fits, saving an allocation per Parse.
+	var p string
+	if n := copy(blk.text[:], payload); n == len(payload) && n > 0 {
+		p = unsafe.String(&blk.text[0], n) // immutable from here on
+	} else {
+		p = string(payload)
+	}
+	d := decoder{s: p, svc: -1}
 	t := &blk.tok
 	t.Version, t.Complete = Version2, true
 	t.sig = d.str("signature")

@@ -134,31 +134,29 @@ func fixedRuns(in []byte, pos int, b uint64, nb uint, dst []byte) (uint64, uint,
 		nb |= 56
 		// Bit p of nine is set when a code starting at bit p begins 11
 		// and is not followed by 000: as a literal, that code is 9 bits
-		// long, else 8. (Codes are stored first bit lowest.)
+		// long, else 8. (Codes are stored first bit lowest.) b and nine
+		// move on together, a pair of literals at a time.
 		nine := b & (b >> 1) & (b>>2 | b>>3 | b>>4)
-		run := dst[n : n+fixedRunLen]
-		p := uint(0)
+		run := (*[fixedRunLen]byte)(dst[n : n+fixedRunLen])
 		for i := 0; i < fixedRunLen; i += 2 {
-			// Two literals a step: where the second starts depends on
-			// the mask only, not on the first one's table entry.
-			x := nine >> (p & 63)
-			first := uint(x & 1)
-			p1 := p + 8 + first
-			next := p1 + 8 + uint(x>>((8+first)&63))&1
-			e0 := fixedLit.fast[(b>>(p&63))&(1<<fastBits-1)]
-			e1 := fixedLit.fast[(b>>(p1&63))&(1<<fastBits-1)]
+			// Where the second literal starts depends on the mask
+			// only, not on the first one's table entry.
+			l0 := 8 + uint(nine&1)
+			l1 := 8 + uint(nine>>l0)&1
+			e0 := fixedLit.fast[b&(1<<fastBits-1)]
+			e1 := fixedLit.fast[(b>>l0)&(1<<fastBits-1)]
 			if e0 >= 256<<4 {
-				return b >> (p & 63), nb - p, pos, n + i
+				return b, nb, pos, n + i
 			}
 			run[i] = byte(e0 >> 4)
 			if e1 >= 256<<4 {
-				return b >> (p1 & 63), nb - p1, pos, n + i + 1
+				return b >> l0, nb - l0, pos, n + i + 1
 			}
 			run[i+1] = byte(e1 >> 4)
-			p = next
+			b >>= l0 + l1
+			nine >>= l0 + l1
+			nb -= l0 + l1
 		}
-		b >>= p & 63
-		nb -= p
 		n += fixedRunLen
 	}
 	return b, nb, pos, n

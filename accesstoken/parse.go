@@ -157,6 +157,5 @@ func parse007(body string) (*Token, error) {
 	if err != nil {
 		return nil, err
 	}
-	// One string for the whole payload; every string field is a slice of it.
-	return decodePayload(string(payload))
+	return decodePayload(payload)
 }
