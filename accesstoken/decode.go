@@ -88,22 +88,24 @@ func (d *decoder) privileges(dst []Privilege, field string) []Privilege {
 	return dst
 }
 
-// tokenBlock lets a typical token (up to two services, eight privileges in
-// all and a payload of blockText bytes) be decoded with a single
-// allocation.
+// tokenBlock lets a token with one service, up to four privileges and a
+// payload of up to blockText bytes (every token an RTM login or an RTC
+// channel needs) be decoded with a single allocation. Tokens with more get
+// their services, privileges or payload allocated on their own.
 type tokenBlock struct {
 	tok   Token
-	svcs  [2]Service
-	privs [8]Privilege
+	svcs  [1]Service
+	privs [4]Privilege
 	// text holds the payload when it fits. The token's string fields
 	// point into it (see decodePayload), so it is written once, before
 	// any of them is made, and never again.
 	text [blockText]byte
 }
 
-// blockText makes a tokenBlock 768 bytes, one of the allocator's size
-// classes: room for the payload of a token with an RTC and an RTM service.
-const blockText = 288
+// blockText makes a tokenBlock 632 bytes on 64-bit platforms: with the
+// allocator's 8-byte header for objects with pointers, exactly its 640-byte
+// size class (TestTokenBlockSize).
+const blockText = 336
 
 // decodePayload decodes an inflated AccessToken2 payload (spec §3.2). The
 // token keeps a copy of it; payload itself is not retained.

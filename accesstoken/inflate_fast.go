@@ -134,10 +134,29 @@ func fixedRuns(in []byte, pos int, b uint64, nb uint, dst []byte) (uint64, uint,
 		nb |= 56
 		// Bit p of nine is set when a code starting at bit p begins 11
 		// and is not followed by 000: as a literal, that code is 9 bits
-		// long, else 8. (Codes are stored first bit lowest.) b and nine
-		// move on together, a pair of literals at a time.
+		// long, else 8. (Codes are stored first bit lowest.)
 		nine := b & (b >> 1) & (b>>2 | b>>3 | b>>4)
 		run := (*[fixedRunLen]byte)(dst[n : n+fixedRunLen])
+		// Six codes in a row that are 8 bits long as literals start at
+		// known places: their lookups need not wait for each other. (Text
+		// and digits are literals below 144, whose codes are 8 bits.)
+		if nine&0x0101_0101_0101 == 0 {
+			e0 := fixedLit.fast[b&(1<<fastBits-1)]
+			e1 := fixedLit.fast[(b>>8)&(1<<fastBits-1)]
+			e2 := fixedLit.fast[(b>>16)&(1<<fastBits-1)]
+			e3 := fixedLit.fast[(b>>24)&(1<<fastBits-1)]
+			e4 := fixedLit.fast[(b>>32)&(1<<fastBits-1)]
+			e5 := fixedLit.fast[(b>>40)&(1<<fastBits-1)]
+			if (e0|e1|e2|e3|e4|e5)&(256<<4) == 0 {
+				run[0], run[1], run[2] = byte(e0>>4), byte(e1>>4), byte(e2>>4)
+				run[3], run[4], run[5] = byte(e3>>4), byte(e4>>4), byte(e5>>4)
+				b >>= 48
+				nb -= 48
+				n += fixedRunLen
+				continue
+			}
+		}
+		// Otherwise b and nine move on together, two literals a step.
 		for i := 0; i < fixedRunLen; i += 2 {
 			// Where the second literal starts depends on the mask
 			// only, not on the first one's table entry.

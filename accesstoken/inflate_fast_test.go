@@ -23,10 +23,13 @@ func TestFixedRunMatchesTable(t *testing.T) {
 		}
 	}
 	r := rand.New(rand.NewPCG(7, 8))
-	for range 20000 {
+	for round := range 40000 {
 		b := r.Uint64()
-		if r.IntN(2) == 0 {
+		switch round % 4 {
+		case 1:
 			b &^= 0x0101010101010101 << r.IntN(8) // more 8-bit literals
+		case 2, 3:
+			b = fixedCodes(r, round%4 == 3)
 		}
 		var in [8]byte
 		binary.LittleEndian.PutUint64(in[:], b)
@@ -83,4 +86,38 @@ func TestInflateFastHandoff(t *testing.T) {
 			}
 		}
 	}
+}
+
+// fixedCodes returns 64 bits of fixed-code symbols, first code lowest:
+// literals below 144 (8-bit codes), so that runs of six take the parallel
+// path, now and then a literal of 9 bits or, with others, a length or the
+// end of a block (7 or 8 bits).
+func fixedCodes(r *rand.Rand, others bool) uint64 {
+	var b uint64
+	n := 0
+	for n < 64 {
+		sym := r.IntN(144)
+		switch k := r.IntN(16); {
+		case k == 0:
+			sym = 144 + r.IntN(112)
+		case k == 1 && others:
+			sym = 256 + r.IntN(32)
+		}
+		var code, bits int
+		switch {
+		case sym < 144:
+			code, bits = 0x30+sym, 8
+		case sym < 256:
+			code, bits = 0x190+sym-144, 9
+		case sym < 280:
+			code, bits = sym-256, 7
+		default:
+			code, bits = 0xc0+sym-280, 8
+		}
+		for i := bits - 1; i >= 0 && n < 64; i-- { // first bit of the code lowest
+			b |= uint64(code>>i&1) << n
+			n++
+		}
+	}
+	return b
 }

@@ -4,6 +4,7 @@ import (
 	"os"
 	"testing"
 	"time"
+	"unsafe"
 )
 
 // TestParseAllocs pins the allocation budget of Parse for a typical RTC
@@ -68,5 +69,17 @@ func TestSpeedTargets(t *testing.T) {
 	}
 	if r := float64(bn) / float64(bf); r < 8 {
 		t.Errorf("Build is %.1fx faster than naive, target 8x", r)
+	}
+}
+
+// TestTokenBlockSize: the token block, with the allocator's 8-byte header
+// for objects holding pointers, fills the 640-byte size class exactly, so
+// its payload room costs no memory that the allocator would not take anyway.
+func TestTokenBlockSize(t *testing.T) {
+	if unsafe.Sizeof(uintptr(0)) != 8 {
+		t.Skip("sized for 64-bit platforms")
+	}
+	if got := unsafe.Sizeof(tokenBlock{}); got+8 != 640 {
+		t.Errorf("tokenBlock is %d bytes; adjust blockText so that it is 632", got)
 	}
 }

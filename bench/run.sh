@@ -56,11 +56,11 @@ bench() {
 load start
 log "codec, scheduler cost, hot path: $rounds rounds"
 for ((i = 1; i <= rounds; i++)); do
-	bench accesstoken codec -test.bench '^Benchmark(Parse|Build|VerifyVsNaive)$' -test.benchtime 0.2s
+	bench accesstoken codec -test.bench '^Benchmark(Parse|ParseVaried|Build|VerifyVsNaive)$' -test.benchtime 0.2s
 	# GOMAXPROCS=1: the garbage collector's work runs on the benchmark's own
 	# core, so the naive versions' allocations cost what they cost in CPU
 	# (with 2 procs on an idle machine, the GC runs on the other core for free).
-	bench accesstoken codec1 -test.bench '^Benchmark(Parse|Build|VerifyVsNaive)$' -test.benchtime 0.2s -test.cpu 1
+	bench accesstoken codec1 -test.bench '^Benchmark(Parse|ParseVaried|Build|VerifyVsNaive)$' -test.benchtime 0.2s -test.cpu 1
 	# With 64 MiB of live heap, as in a long-running service (see
 	# accesstoken/codec_perf_test.go).
 	bench accesstoken codecheap -test.bench '^BenchmarkCodecLiveHeap$' -test.benchtime 0.2s
@@ -109,6 +109,8 @@ mapfile -t ratios < <(
 	r "Build: naive / fast" Build/naive Build/fast ns/op
 	r "Verify: naive / fast" VerifyVsNaive/naive VerifyVsNaive/fast ns/op
 	r1 "Parse: naive / fast, GOMAXPROCS=1" Parse/naive Parse/fast ns/op
+	r "Parse, 4096 distinct tokens: naive / fast" ParseVaried/naive ParseVaried/fast ns/op
+	r1 "Parse, 4096 distinct tokens: naive / fast, GOMAXPROCS=1" ParseVaried/naive ParseVaried/fast ns/op
 	r1 "Build: naive / fast, GOMAXPROCS=1" Build/naive Build/fast ns/op
 	r1 "Verify: naive / fast, GOMAXPROCS=1" VerifyVsNaive/naive VerifyVsNaive/fast ns/op
 	r "Parse: naive / fast, 64 MiB live heap" CodecLiveHeap/parse/naive CodecLiveHeap/parse/fast ns/op
