@@ -29,16 +29,24 @@ func BenchmarkParse(b *testing.B) {
 	if err != nil {
 		b.Fatal(err)
 	}
+	benchParsers(b, func(int) string { return tok })
+}
+
+// benchParsers runs the naive and the real parser as sub-benchmarks, the
+// i-th call of each parsing tok(i).
+func benchParsers(b *testing.B, tok func(i int) string) {
 	for _, impl := range []struct {
 		name  string
 		parse func(string) (*Token, error)
 	}{{"naive", naiveParse}, {"fast", Parse}} {
 		b.Run(impl.name, func(b *testing.B) {
 			b.ReportAllocs()
+			i := 0
 			for b.Loop() {
-				if _, err := impl.parse(tok); err != nil {
+				if _, err := impl.parse(tok(i)); err != nil {
 					b.Fatal(err)
 				}
+				i++
 			}
 		})
 	}
@@ -59,21 +67,7 @@ func BenchmarkParseVaried(b *testing.B) {
 			b.Fatal(err)
 		}
 	}
-	for _, impl := range []struct {
-		name  string
-		parse func(string) (*Token, error)
-	}{{"naive", naiveParse}, {"fast", Parse}} {
-		b.Run(impl.name, func(b *testing.B) {
-			b.ReportAllocs()
-			i := 0
-			for b.Loop() {
-				if _, err := impl.parse(toks[i%len(toks)]); err != nil {
-					b.Fatal(err)
-				}
-				i++
-			}
-		})
-	}
+	benchParsers(b, func(i int) string { return toks[i%len(toks)] })
 }
 
 func BenchmarkBuild(b *testing.B) {
