@@ -214,7 +214,6 @@ func TestFetchTimeout(t *testing.T) {
 			h.Fetch(context.Background(), Request{Kind: KindRTM, UserID: user})
 			ends <- time.Since(start)
 		}
-		start = time.Now()
 		go fetchAt(0, "a")
 		go fetchAt(600*time.Millisecond, "b")
 		go fetchAt(1300*time.Millisecond, "c")
