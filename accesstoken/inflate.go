@@ -47,12 +47,19 @@ func (br *bitReader) fill() {
 }
 
 // refill is fill with at least 8 input bytes left: one load, no loop.
-// Bits above nbits may then hold the stream's next bits rather than zeros;
-// they are ORed in again, unchanged, when their byte is loaded.
 func (br *bitReader) refill() {
-	br.bits |= binary.LittleEndian.Uint64(br.in[br.pos:]) << br.nbits
-	br.pos += int(63-br.nbits) >> 3 // whole bytes that fit below bit 64
-	br.nbits |= 56                  // = nbits + 8 × those bytes, as nbits ≤ 63
+	br.bits, br.nbits, br.pos = refillBits(br.in, br.pos, br.bits, br.nbits)
+}
+
+// refillBits tops the bit buffer (b, nb ≤ 63 bits) up to 56–63 bits from in
+// at pos, which must have 8 bytes left, and returns it with the new pos. Bits
+// above nb may then hold the stream's next bits rather than zeros; they are
+// ORed in again, unchanged, when their byte is loaded.
+func refillBits(in []byte, pos int, b uint64, nb uint) (uint64, uint, int) {
+	b |= binary.LittleEndian.Uint64(in[pos:]) << (nb & 63)
+	// Whole bytes that fit below bit 64 are taken: 8 × (63−nb)/8 more
+	// bits, which makes nb|56 as nb ≤ 63.
+	return b, nb | 56, pos + int(63-nb)>>3
 }
 
 // read consumes n ≤ 32 bits.

@@ -12,11 +12,10 @@ package accesstoken
 // five bits (9 bits when they are 11001–11111, else 8), which word-wide bit
 // operations give for every bit position at once.
 
-import "encoding/binary"
-
 const (
-	// fixedRunLen is the number of literals fixedRun decodes at most: six
-	// codes of at most 9 bits fit in the 56 bits a refill guarantees.
+	// fixedRunLen is the number of literals a run of fixedRuns decodes at
+	// most: six codes of at most 9 bits fit in the 56 bits a refill
+	// guarantees.
 	fixedRunLen = 6
 	// fastRoom is the output room huffmanFast keeps free: a longest match
 	// or a literal run.
@@ -44,10 +43,7 @@ func huffmanFast(br *bitReader, out []byte, limit int, lit, dist *huffman) ([]by
 			buf = append(buf[:n], make([]byte, max(n, 512))...)
 			buf = buf[:cap(buf)]
 		}
-		// Refill to 56–63 bits (nb ≤ 63 always; see bitReader.refill).
-		b |= binary.LittleEndian.Uint64(in[pos:]) << nb
-		pos += int(63-nb) >> 3
-		nb |= 56
+		b, nb, pos = refillBits(in, pos, b, nb)
 		if fixed {
 			var k int
 			// Runs stop where a longest match still fits.
@@ -58,9 +54,7 @@ func huffmanFast(br *bitReader, out []byte, limit int, lit, dist *huffman) ([]by
 			if pos+8 > len(in) {
 				break
 			}
-			b |= binary.LittleEndian.Uint64(in[pos:]) << nb
-			pos += int(63-nb) >> 3
-			nb |= 56
+			b, nb, pos = refillBits(in, pos, b, nb)
 		}
 		e := lit.fast[b&(1<<fastBits-1)]
 		if e == 0 {
@@ -129,9 +123,7 @@ func huffmanFast(br *bitReader, out []byte, limit int, lit, dist *huffman) ([]by
 func fixedRuns(in []byte, pos int, b uint64, nb uint, dst []byte) (uint64, uint, int, int) {
 	n := 0
 	for pos+8 <= len(in) && len(dst)-n >= fixedRunLen {
-		b |= binary.LittleEndian.Uint64(in[pos:]) << (nb & 63)
-		pos += int(63-nb) >> 3
-		nb |= 56
+		b, nb, pos = refillBits(in, pos, b, nb)
 		// Bit p of nine is set when a code starting at bit p begins 11
 		// and is not followed by 000: as a literal, that code is 9 bits
 		// long, else 8. (Codes are stored first bit lowest.)
