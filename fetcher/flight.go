@@ -136,9 +136,10 @@ func (g *flights) run(key string, j job, ctx, vals context.Context) {
 // deadline returns a context that ends timeout from now, plus at most
 // timerSlack(timeout). Fetches that start within the slack of each other
 // share it, and so share one timer: a context and timer of its own for
-// every fetch cost more than the rest of the fetcher's own work (a timer,
-// a context, and net/http's per-request context then having to register
-// with it; see BENCHMARKS.md §5). It is called with g.mu held.
+// every fetch cost about 0.7 µs and 10 allocations (a timer, a context, and
+// net/http's per-request context then having to register with a fresh
+// parent), half as much again as the rest of the fetcher's own work; see
+// BENCHMARKS.md §5. It is called with g.mu held.
 func (g *flights) deadline(timeout time.Duration) context.Context {
 	earliest := time.Now().Add(timeout)
 	slack := timerSlack(timeout)
