@@ -114,7 +114,8 @@ func decodePayload(payload []byte) (*Token, error) {
 	// One string for the whole payload, every string field a slice of it:
 	// in the block itself when it fits, saving an allocation per Parse.
 	var p string
-	if n := copy(blk.text[:], payload); n == len(payload) && n > 0 {
+	if n := len(payload); n > 0 && n <= blockText {
+		copy(blk.text[:], payload)
 		p = unsafe.String(&blk.text[0], n) // immutable from here on
 	} else {
 		p = string(payload)
