@@ -14,7 +14,7 @@ const (
 	// adlerChunk is the largest multiple of 8 bytes after which s1 and s2
 	// still fit in uint32 without reduction (zlib's NMAX is 5552).
 	adlerChunk = 5552
-	lanes      = 0x00FF00FF00FF00FF
+	adlerLanes = 0x00FF00FF00FF00FF
 )
 
 // adler32Sum returns the Adler-32 checksum of p, as hash/adler32.Checksum.
@@ -25,7 +25,7 @@ func adler32Sum(p []byte) uint32 {
 		p = p[len(chunk):]
 		for ; len(chunk) >= 8; chunk = chunk[8:] {
 			w := binary.LittleEndian.Uint64(chunk)
-			even, odd := w&lanes, w>>8&lanes // bytes 0,2,4,6 and 1,3,5,7
+			even, odd := w&adlerLanes, w>>8&adlerLanes // bytes 0,2,4,6 and 1,3,5,7
 			// The top lane of each product collects the lanes below
 			// weighted by the constant's lanes in reverse; no lane
 			// carries into the next (every lane sum stays below 2^16).
