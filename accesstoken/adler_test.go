@@ -30,17 +30,3 @@ func TestAdler32MatchesHashAdler32(t *testing.T) {
 		}
 	}
 }
-
-func BenchmarkAdler32(b *testing.B) {
-	payload := make([]byte, 160)
-	b.Run("hash/adler32", func(b *testing.B) {
-		for b.Loop() {
-			adler32.Checksum(payload)
-		}
-	})
-	b.Run("adler32Sum", func(b *testing.B) {
-		for b.Loop() {
-			adler32Sum(payload)
-		}
-	})
-}
