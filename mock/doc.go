@@ -43,5 +43,6 @@
 // [Harness.Check] and [Harness.Timeline] to assert on what happened. Each
 // [HarnessSession] exposes its fake SDK and its client, for scripting
 // faults between Advance calls. The same seed and the same calls give the
-// same run; tokenctl simulate is this harness at scale.
+// same run; tokenctl simulate is this harness at scale. A [LogBuffer]
+// collects what its loggers write, for a test to search.
 package mock

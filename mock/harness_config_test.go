@@ -1,14 +1,12 @@
 package mock
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"log/slog"
 	"net/http"
 	"regexp"
 	"strings"
-	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -152,7 +150,7 @@ func TestRoundUp(t *testing.T) {
 // fetcher's log lines too, not only the engine's and the fakes', and that
 // none of them carries a whole token.
 func TestHarnessLoggerReachesFetcher(t *testing.T) {
-	var buf syncBuffer
+	var buf LogBuffer
 	logger := slog.New(slog.NewTextHandler(&buf, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	h, err := NewHarness(HarnessConfig{Seed: 5, Channels: []string{"lobby"}, Logger: logger})
 	if err != nil {
@@ -170,22 +168,4 @@ func TestHarnessLoggerReachesFetcher(t *testing.T) {
 	if m := regexp.MustCompile(`00[67][A-Za-z0-9+/=]{40,}`).FindString(out); m != "" {
 		t.Fatalf("the log holds a token-like run of %d characters", len(m))
 	}
-}
-
-// syncBuffer is a bytes.Buffer safe for the harness's concurrent loggers.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
 }

@@ -53,24 +53,6 @@ func (x *secretIndex) find(text string) (label, context string, found bool) {
 	return "", "", false
 }
 
-// syncBuffer is a bytes.Buffer safe for concurrent writes.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.b.Write(p)
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.b.String()
-}
-
 // tokenTap is an http.RoundTripper that records every token in a response
 // body: every JSON string that parses as an access token.
 type tokenTap struct {
@@ -189,7 +171,7 @@ func weekFaults(srv *mock.TokenServer, sdks []*mock.Signaling, renewNow func()) 
 // output for the tokens and the certificate.
 func TestNoSecretsInAWeek(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
-		var logs syncBuffer
+		var logs mock.LogBuffer
 		tap := &tokenTap{seen: make(map[string]bool)}
 		var mu sync.Mutex
 		var out []string // everything the library handed back, rendered
@@ -307,7 +289,7 @@ var tokenLike = regexp.MustCompile(`00[67][A-Za-z0-9+/=_-]{13,}`)
 // cannot be tapped here; TestNoSecretsInAWeek does that.)
 func TestNoSecretsInAHarnessWeek(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
-		var logs syncBuffer
+		var logs mock.LogBuffer
 		var out []string
 		var mu sync.Mutex
 		cfg := mock.HarnessConfig{Seed: 3, Sessions: 2, UserID: "bot", Channels: []string{"lobby", "game"},

@@ -2,14 +2,12 @@ package main
 
 import (
 	"bufio"
-	"bytes"
 	"context"
 	"io"
 	"net"
 	"net/http"
 	"os"
 	"strings"
-	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -21,28 +19,10 @@ import (
 
 func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
 
-// syncBuffer is a bytes.Buffer safe for the server's concurrent writes.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
-
 // serving is a "tokenctl serve" running in the test.
 type serving struct {
 	url    string
-	stderr *syncBuffer
+	stderr *mock.LogBuffer
 	cancel context.CancelFunc
 	done   chan int
 }
@@ -52,7 +32,7 @@ type serving struct {
 func startServe(t *testing.T, environ map[string]string, args ...string) *serving {
 	t.Helper()
 	pr, pw := io.Pipe()
-	s := &serving{stderr: &syncBuffer{}, done: make(chan int, 1)}
+	s := &serving{stderr: &mock.LogBuffer{}, done: make(chan int, 1)}
 	ctx, cancel := context.WithCancel(context.Background())
 	s.cancel = cancel
 	env := &cmdEnv{Stdout: pw, Stderr: s.stderr, Getenv: func(k string) string { return environ[k] }}

@@ -1,42 +1,24 @@
 package main
 
 import (
-	"bytes"
 	"context"
 	"strings"
-	"sync"
 	"testing"
 
 	"go.uber.org/goleak"
 
 	"github.com/tokenkeeper/tokenkeeper/accesstoken"
 	"github.com/tokenkeeper/tokenkeeper/fetcher"
+	"github.com/tokenkeeper/tokenkeeper/mock"
 )
 
 func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
-
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
 
 // TestServeMintsTokens fetches an RTM and an RTC token over loopback HTTP
 // and checks them with the certificate, then stops the server.
 func TestServeMintsTokens(t *testing.T) {
 	env := map[string]string{"APP_ID": strings.Repeat("a1", 16), "APP_CERTIFICATE": strings.Repeat("c3", 16)}
-	var logs syncBuffer
+	var logs mock.LogBuffer
 	ctx, cancel := context.WithCancel(context.Background())
 	ready := make(chan string, 1)
 	done := make(chan error, 1)
@@ -82,7 +64,7 @@ func TestServeMintsTokens(t *testing.T) {
 
 func TestServeRefusesNonLoopback(t *testing.T) {
 	for _, addr := range []string{"0.0.0.0:0", "192.0.2.1:80", "example.com:80", "no-port"} {
-		err := serve(context.Background(), addr, func(string) string { return "" }, &syncBuffer{}, nil)
+		err := serve(context.Background(), addr, func(string) string { return "" }, &mock.LogBuffer{}, nil)
 		if err == nil || !strings.Contains(err.Error(), "loopback") {
 			t.Errorf("serve(%q) = %v, want a loopback refusal", addr, err)
 		}
