@@ -6,6 +6,7 @@ import (
 	"sync"
 	"sync/atomic"
 	"testing"
+	"testing/synctest"
 	"time"
 
 	"github.com/tokenkeeper/tokenkeeper/fetcher"
@@ -327,6 +328,24 @@ func (r *rig) key(channel string) KeyState {
 func (r *rig) untilRenewal(channel string) time.Duration {
 	r.t.Helper()
 	return r.key(channel).NextRenewal.Sub(r.wall.now())
+}
+
+// renewsAfter advances the bubble's clock by d and checks that the SDK is
+// asked to renew exactly once, at the last nanosecond of it: not 1 ns
+// before. It must run inside synctest.Test.
+func (r *rig) renewsAfter(d time.Duration) {
+	r.t.Helper()
+	before := r.sdk.count("renew")
+	time.Sleep(d - time.Nanosecond)
+	synctest.Wait()
+	if got := r.sdk.count("renew") - before; got != 0 {
+		r.t.Fatalf("renewals 1 ns before %v: %d, want 0", d, got)
+	}
+	time.Sleep(time.Nanosecond)
+	synctest.Wait()
+	if got := r.sdk.count("renew") - before; got != 1 {
+		r.t.Fatalf("renewals at %v: %d, want 1", d, got)
+	}
 }
 
 // usualLead reports whether lead is the usual one for a 1 h token with the
